@@ -1,0 +1,60 @@
+#include "app/engine.h"
+
+#include "app/app.h"
+#include "app/context.h"
+#include "core/session.h"
+#include "http/errors.h"
+
+namespace lattice {
+
+struct Engine::Active {
+  HttpRequest request;
+  UnixMillis now = 0;
+  std::string random;
+  std::unique_ptr<Context> cx;
+  std::unique_ptr<Session> session;
+};
+
+Engine::Engine(Config config) : config_(std::move(config)) {}
+Engine::~Engine() = default;
+void Engine::cancel(long long id) { active_.erase(id); }
+
+Json Engine::begin(const Json& envelope) {
+  const long long id = nextId_++;
+  auto request = envelope.is_object() && envelope.contains("request")
+                     ? HttpRequest::fromJson(envelope["request"])
+                     : std::nullopt;
+  if (!request) {
+    Json step = {{"response", errorResponse({400, "request.malformed", "the request could not be understood", ""}).toJson()}};
+    step["id"] = id;
+    return step;
+  }
+  auto active = std::make_unique<Active>();
+  Active* a = active.get();
+  a->request = std::move(*request);
+  a->now = jsonInt(envelope, "now");
+  a->random = jsonString(envelope, "random");
+  active_[id] = std::move(active);
+  a->session = std::make_unique<Session>([this, a](Io& io) {
+    a->cx = std::make_unique<Context>(Context{io, config_, a->request, a->now, a->random});
+    return handleRequest(*a->cx);
+  });
+  return finish(id, a->session->step());
+}
+
+Json Engine::resume(long long id, const Json& result) {
+  auto it = active_.find(id);
+  if (it == active_.end()) {
+    return {{"id", id},
+            {"response", errorResponse({500, "engine.unknown_session", "no such request in progress", ""}).toJson()}};
+  }
+  return finish(id, it->second->session->resume(result));
+}
+
+Json Engine::finish(long long id, Json step) {
+  step["id"] = id;
+  if (step.contains("response")) active_.erase(id);
+  return step;
+}
+
+}  // namespace lattice

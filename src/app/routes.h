@@ -1,0 +1,34 @@
+// Route handlers, grouped by concern (one .cpp each). Shared helpers for handlers live here too.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "app/context.h"
+#include "blog/tenant.h"
+#include "core/task.h"
+#include "http/errors.h"
+#include "http/http.h"
+
+namespace lattice {
+
+// Splits "/a/b/c" into percent-decoded segments; nullopt when an escape is malformed.
+std::optional<std::vector<std::string>> pathSegments(std::string_view path);
+
+// 503 for a storage failure, logged with its context.
+HttpResponse storageFailure(Context& cx, std::string_view what, std::string_view error);
+
+// Public pages on a tenant host (GET/HEAD): /, /blog, /blog/{slug}, /tags/{tag}.
+Task<HttpResponse> handlePublicPage(Context& cx, const std::string& subdomain,
+                                    const std::vector<std::string>& segments);
+
+// The owner API on a tenant host: /api/posts[/{slug}].
+Task<HttpResponse> handlePostsApi(Context& cx, const std::string& subdomain,
+                                  const std::vector<std::string>& segments);
+
+// GET /__lattice/metrics (dev only).
+Task<HttpResponse> handleMetrics(Context& cx);
+
+}  // namespace lattice

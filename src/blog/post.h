@@ -1,0 +1,63 @@
+// Posts: the row, its API representation, and the SQL owned by the posts table.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/io.h"
+#include "core/json.h"
+#include "core/time.h"
+
+namespace lattice {
+
+struct Post {
+  std::string id;
+  std::string tenantId;
+  std::string slug;
+  std::string title;
+  std::string description;
+  std::vector<std::string> tags;
+  std::string markdown;
+  std::string html;
+  Json gutter = Json::array();
+  std::string status = "draft";
+  std::optional<UnixMillis> publishedAt;
+  UnixMillis createdAt = 0;
+  UnixMillis updatedAt = 0;
+  long long version = 1;
+  std::string storageLocation = "d1";
+  std::string contentHash;
+  long long wordCount = 0;
+
+  // From a row of any of the SELECTs below (missing columns keep their defaults).
+  static Post fromRow(const Json& row);
+  // The API representation; `withContent` adds markdown and html.
+  Json toJson(bool withContent) const;
+  // Minutes to read at ~230 words a minute, at least 1.
+  int readingMinutes() const;
+};
+
+// SQL owned by the posts table. Every statement filters on tenant_id.
+namespace post_sql {
+
+// A published, already-public post by slug (publish time not in the future).
+SqlStatement publishedBySlug(std::string_view tenantId, std::string_view slug, UnixMillis now);
+// Any post by slug, all statuses (owner API).
+SqlStatement bySlug(std::string_view tenantId, std::string_view slug);
+// A page of public posts, newest first; asks for limit+1 rows so the caller knows if more follow.
+SqlStatement publishedPage(std::string_view tenantId, UnixMillis now, int limit, int offset);
+SqlStatement publishedPageByTag(std::string_view tenantId, std::string_view tag, UnixMillis now,
+                                int limit, int offset);
+// Owner listing: all statuses (or one), most recently updated first, limit+1 rows.
+SqlStatement ownerPage(std::string_view tenantId, std::string_view status, int limit, int offset);
+// Insert unless the slug is taken (changes == 0 then).
+SqlStatement insert(const Post& p);
+// Overwrite the post `p.id` if its version is still `expectedVersion` and `p.slug` is free;
+// bumps version. changes == 0 when either condition failed.
+SqlStatement update(const Post& p, long long expectedVersion);
+SqlStatement remove(std::string_view tenantId, std::string_view postId);
+
+}  // namespace post_sql
+
+}  // namespace lattice

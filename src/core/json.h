@@ -1,0 +1,47 @@
+// nlohmann/json, configured for a core without exceptions: parse with parseJson(), which returns
+// a discarded value instead of throwing; never call .at() or get<T>() on unchecked input.
+#pragma once
+
+#ifndef JSON_NOEXCEPTION
+#define JSON_NOEXCEPTION 1
+#endif
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace lattice {
+
+using Json = nlohmann::json;
+
+// Parses `text`; nullopt when it is not valid JSON.
+inline std::optional<Json> parseJson(std::string_view text) {
+  Json j = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return std::nullopt;
+  return j;
+}
+
+// Serialises with invalid UTF-8 replaced (U+FFFD) instead of aborting.
+inline std::string dumpJson(const Json& j) {
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+// Typed reads that never abort: the fallback when the key is missing or has another type.
+inline std::string jsonString(const Json& j, const char* key, std::string fallback = {}) {
+  auto it = j.find(key);
+  return (it != j.end() && it->is_string()) ? it->get<std::string>() : fallback;
+}
+inline long long jsonInt(const Json& j, const char* key, long long fallback = 0) {
+  auto it = j.find(key);
+  if (it == j.end()) return fallback;
+  if (it->is_number_integer()) return it->get<long long>();
+  if (it->is_number_float()) return static_cast<long long>(it->get<double>());
+  return fallback;
+}
+inline bool jsonBool(const Json& j, const char* key, bool fallback = false) {
+  auto it = j.find(key);
+  return (it != j.end() && it->is_boolean()) ? it->get<bool>() : fallback;
+}
+
+}  // namespace lattice

@@ -1,0 +1,61 @@
+// The native driver: performs the core's effects in-process, against a real in-memory SQLite
+// with migrations/*.sql applied (D1), maps (KV, R2, Cache) and effect counters. Whole request
+// flows run natively through the same Engine the wasm build exposes. A fault hook lets a test
+// fail or alter any effect.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "app/engine.h"
+#include "core/json.h"
+#include "http/http.h"
+
+namespace lattice::testing {
+
+class TestWorld {
+ public:
+  explicit TestWorld(Json vars = {{"BASE_DOMAIN", "localhost"}, {"LATTICE_DEV", "1"}});
+  ~TestWorld();
+  TestWorld(const TestWorld&) = delete;
+  TestWorld& operator=(const TestWorld&) = delete;
+
+  // Runs one request to completion. `host` may carry a port.
+  HttpResponse request(const std::string& method, const std::string& host, const std::string& path,
+                       std::map<std::string, std::string> headers = {}, const std::string& body = {});
+  // Shorthand for an owner API call with a JSON body.
+  HttpResponse api(const std::string& method, const std::string& host, const std::string& path,
+                   const std::string& token, const std::optional<Json>& body = std::nullopt);
+
+  // Runs SQL directly (test setup and assertions). Aborts the test on error.
+  Json sql(const std::string& statement, const Json& params = Json::array());
+  long long count(const std::string& table);
+  // A tenant row; returns its id.
+  std::string addTenant(const std::string& subdomain, const std::string& displayName = "");
+  // Mints an owner token for the tenant and stores its hash; returns the token.
+  std::string mintToken(const std::string& tenantId);
+
+  // Performs one effect as a Worker would (public so fault hooks can delegate).
+  Json perform(const Json& effect, const std::string& body);
+
+  // Called before each effect; a returned value replaces the effect's result (fault injection).
+  std::function<std::optional<Json>(const Json& effect)> fault;
+
+  std::map<std::string, long long> counters;  // effect kinds, as /__lattice/metrics reports them
+  Json logs = Json::array();
+  long long now = 1795000000000;  // 2026-11-18T...; tests move it explicitly
+  std::map<std::string, std::string> kv, r2;
+  std::map<std::string, Json> cache;
+  Engine engine;
+
+ private:
+  Json runStatement(const std::string& sql, const Json& params);
+  sqlite3* db_ = nullptr;
+  long long randomCounter_ = 0;
+};
+
+}  // namespace lattice::testing
