@@ -16,15 +16,25 @@ class Task;
 
 namespace detail {
 
+// No symmetric transfer: clang lowers it to wasm tail calls, which em++ 3.1.6 cannot emit.
+// Instead an awaited task runs inline until it first suspends; if it finishes synchronously the
+// awaiter simply continues (no stack growth), otherwise the task resumes its awaiter when done.
+// Resumes `h` from a plain, externally linked function. clang 14's coroutine splitting turns a
+// tail-position call to an internal (fastcc) function taking the frame pointer into `musttail`,
+// which wasm without the tail-call feature cannot encode; so awaiter hooks are always inlined
+// and the resume goes through this function instead.
+[[gnu::noinline]] inline void resumeHandle(std::coroutine_handle<> h) { h.resume(); }
+
 struct PromiseBase {
-  // Who resumes when this task finishes: the awaiting task, or nothing (the driver).
-  std::coroutine_handle<> continuation = std::noop_coroutine();
+  std::coroutine_handle<> continuation;  // the awaiting coroutine, if any
+  bool awaiterSuspended = false;         // true once the awaiter has really suspended on us
 
   struct FinalAwaiter {
     bool await_ready() noexcept { return false; }
     template <typename Promise>
-    std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> h) noexcept {
-      return h.promise().continuation;
+    [[gnu::always_inline]] void await_suspend(std::coroutine_handle<Promise> h) noexcept {
+      PromiseBase& p = h.promise();
+      if (p.awaiterSuspended) resumeHandle(p.continuation);
     }
     void await_resume() noexcept {}
   };
@@ -53,7 +63,7 @@ struct Promise<void> : PromiseBase {
 }  // namespace detail
 
 // A lazily started coroutine producing T. Awaiting it starts it and resumes the awaiter when it
-// finishes (symmetric transfer, so deep chains do not grow the native stack).
+// finishes.
 template <typename T>
 class [[nodiscard]] Task {
  public:
@@ -75,9 +85,13 @@ class [[nodiscard]] Task {
   ~Task() { destroy(); }
 
   bool await_ready() const noexcept { return false; }
-  std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiter) noexcept {
-    handle_.promise().continuation = awaiter;
-    return handle_;
+  [[gnu::always_inline]] bool await_suspend(std::coroutine_handle<> awaiter) noexcept {
+    auto& p = handle_.promise();
+    p.continuation = awaiter;
+    detail::resumeHandle(handle_);
+    if (handle_.done()) return false;  // finished synchronously: the awaiter goes straight on
+    p.awaiterSuspended = true;
+    return true;
   }
   T await_resume() {
     if constexpr (!std::is_void_v<T>) return std::move(*handle_.promise().value);

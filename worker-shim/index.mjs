@@ -1,0 +1,38 @@
+// Worker entry: converts the platform's request into the core's envelope, runs it through the
+// effect interpreter, and converts the answer back. Holds no policy.
+import { discardAfterTrap, getEngine } from "./engine.mjs";
+import { jsonToResponse, run } from "./interpreter.mjs";
+
+function randomHex(bytes) {
+  const buf = crypto.getRandomValues(new Uint8Array(bytes));
+  return Array.from(buf, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function envelopeOf(request) {
+  return {
+    request: { method: request.method, url: request.url, headers: Object.fromEntries(request.headers) },
+    now: Date.now(),
+    random: randomHex(32),
+  };
+}
+
+function internalError() {
+  return new Response(JSON.stringify({ error: { code: "internal.error", message: "internal error" } }), {
+    status: 500,
+    headers: { "content-type": "application/json; charset=utf-8", "cache-control": "private, no-store" },
+  });
+}
+
+export default {
+  async fetch(request, env, ctx) {
+    try {
+      const engine = await getEngine(env);
+      const response = await run(engine, envelopeOf(request), { env, ctx, request });
+      return jsonToResponse(response);
+    } catch (err) {
+      if (err instanceof WebAssembly.RuntimeError) discardAfterTrap();
+      console.error(JSON.stringify({ level: "error", message: "unhandled", error: String(err?.stack ?? err) }));
+      return internalError();
+    }
+  },
+};

@@ -1,0 +1,145 @@
+// The effect interpreter: runs one core session to completion. The core yields an effect (JSON),
+// this performs it against the bindings and resumes the core with the result. No policy here:
+// every decision (what to read, what to answer) is the core's.
+
+export const counters = {};
+function count(name, n = 1) {
+  counters[name] = (counters[name] ?? 0) + n;
+}
+
+function responseToJson(response, body) {
+  return { status: response.status, headers: [...response.headers], body };
+}
+
+export function jsonToResponse({ status, headers, body }) {
+  const noBody = status === 204 || status === 304 || status === 101;
+  return new Response(noBody ? null : body, { status, headers });
+}
+
+// Reads at most `max` bytes of the request body; `truncated` when there was more.
+async function readBody(request, max) {
+  if (!request.body) return { ok: true, text: "", truncated: false };
+  const reader = request.body.getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      return { ok: true, text: "", truncated: true };
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const c of chunks) {
+    bytes.set(c, offset);
+    offset += c.byteLength;
+  }
+  return { ok: true, text: new TextDecoder().decode(bytes), truncated: false };
+}
+
+function d1Result(result) {
+  const meta = result.meta ?? {};
+  count("d1.rows_read", meta.rows_read ?? 0);
+  count("d1.rows_written", meta.rows_written ?? 0);
+  return {
+    rows: result.results ?? [],
+    meta: { rows_read: meta.rows_read ?? 0, rows_written: meta.rows_written ?? 0, changes: meta.changes ?? 0 },
+  };
+}
+
+const performers = {
+  async "d1.query"(e, { env }) {
+    const r = await env[e.binding].prepare(e.sql).bind(...e.params).all();
+    return { ok: true, ...d1Result(r) };
+  },
+  async "d1.batch"(e, { env }) {
+    const db = env[e.binding];
+    const rs = await db.batch(e.statements.map((s) => db.prepare(s.sql).bind(...s.params)));
+    return { ok: true, results: rs.map(d1Result) };
+  },
+  async "kv.get"(e, { env }) {
+    return { ok: true, value: await env[e.binding].get(e.key) };
+  },
+  async "kv.put"(e, { env }) {
+    await env[e.binding].put(e.key, e.value, e.ttl ? { expirationTtl: e.ttl } : undefined);
+    return { ok: true };
+  },
+  async "kv.delete"(e, { env }) {
+    await env[e.binding].delete(e.key);
+    return { ok: true };
+  },
+  async "r2.get"(e, { env }) {
+    const object = await env[e.binding].get(e.key);
+    return { ok: true, value: object ? await object.text() : null };
+  },
+  async "r2.head"(e, { env }) {
+    const object = await env[e.binding].head(e.key);
+    return { ok: true, exists: !!object, size: object?.size ?? 0 };
+  },
+  async "r2.put"(e, { env }) {
+    await env[e.binding].put(e.key, e.value);
+    return { ok: true };
+  },
+  async "r2.delete"(e, { env }) {
+    await env[e.binding].delete(e.key);
+    return { ok: true };
+  },
+  async "cache.match"(e) {
+    const hit = await caches.default.match(e.url);
+    return { ok: true, response: hit ? responseToJson(hit, await hit.text()) : null };
+  },
+  async "cache.put"(e) {
+    await caches.default.put(e.url, jsonToResponse(e.response));
+    return { ok: true };
+  },
+  async "cache.delete"(e) {
+    return { ok: true, deleted: await caches.default.delete(e.url) };
+  },
+  async "do.call"(e, { env }) {
+    const ns = env[e.binding];
+    const stub = ns.get(ns.idFromName(e.name));
+    const { method, path, headers, body } = e.request;
+    const res = await stub.fetch(new Request(`https://do.internal${path}`, { method, headers, body }));
+    return { ok: true, response: responseToJson(res, await res.text()) };
+  },
+  async "body.read"(e, { request }) {
+    return readBody(request, e.max);
+  },
+  async "metrics.read"() {
+    return { ok: true, counters: { ...counters } };
+  },
+};
+
+function emit(emits) {
+  for (const e of emits ?? []) {
+    if (e.kind === "log") {
+      const line = JSON.stringify({ level: e.level, message: e.message, ...e.fields });
+      (e.level === "error" ? console.error : console.log)(line);
+    } else if (e.kind === "metric") {
+      count(`metric.${e.name}`, e.value);
+    }
+  }
+}
+
+// Runs `envelope` through `engine` until it answers; returns the response JSON.
+export async function run(engine, envelope, bindings) {
+  let step = JSON.parse(engine.begin(JSON.stringify(envelope)));
+  for (;;) {
+    emit(step.emits);
+    if (step.response) return step.response;
+    const effect = step.effect;
+    count(effect.kind);
+    const perform = performers[effect.kind];
+    let result;
+    try {
+      result = perform ? await perform(effect, bindings) : { ok: false, error: `unknown effect ${effect.kind}` };
+    } catch (err) {
+      result = { ok: false, error: String(err?.message ?? err) };
+    }
+    step = JSON.parse(engine.resume(step.id, JSON.stringify(result)));
+  }
+}
