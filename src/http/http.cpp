@@ -93,12 +93,10 @@ std::optional<HttpRequest> HttpRequest::fromJson(const Json& j) {
   size_t qm = rest.find('?');
   r.path = rest.substr(0, qm);
   if (qm != std::string::npos) r.query = rest.substr(qm + 1);
-  // The Host header is what the client asked for; fall back to the URL's authority.
-  r.host = lower(r.header("host"));
-  if (r.host.empty()) {
-    r.host = lower(std::string_view(url).substr(
-        schemeEnd + 3, (pathStart == std::string::npos ? url.size() : pathStart) - schemeEnd - 3));
-  }
+  // The URL's authority: on Workers it is the Host the client sent (request.url is built from
+  // it); forwarding headers such as X-Forwarded-Host are never consulted.
+  r.host = lower(std::string_view(url).substr(
+      schemeEnd + 3, (pathStart == std::string::npos ? url.size() : pathStart) - schemeEnd - 3));
   return r;
 }
 

@@ -16,7 +16,7 @@ namespace lattice {
 struct HttpRequest {
   std::string method;
   std::string scheme = "https";
-  std::string host;   // from the Host header only (never X-Forwarded-Host)
+  std::string host;   // the request URL's authority, i.e. the Host sent (never X-Forwarded-Host)
   std::string path;   // percent-decoding is left to the router, segment by segment
   std::string query;  // without '?'
   std::map<std::string, std::string> headers;  // lower-case names

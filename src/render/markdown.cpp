@@ -1,0 +1,519 @@
+#include "render/markdown.h"
+
+#include <cstdint>
+#include <optional>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "md4c.h"
+#include "render/html-escape.h"
+#include "render/url-safety.h"
+
+namespace lattice::render {
+namespace {
+
+constexpr unsigned kParserFlags = MD_FLAG_TABLES | MD_FLAG_STRIKETHROUGH | MD_FLAG_TASKLISTS |
+                                  MD_FLAG_PERMISSIVEURLAUTOLINKS |
+                                  MD_FLAG_PERMISSIVEEMAILAUTOLINKS |
+                                  MD_FLAG_PERMISSIVEWWWAUTOLINKS | MD_FLAG_NOHTML;
+
+// See permissiveUrlAutolinksAffordable().
+constexpr uint64_t kPermissiveAutolinkBudget = 5'000'000;
+
+constexpr size_t kPlainTextLimit = 300;
+constexpr std::string_view kReplacementCharacter = "\xEF\xBF\xBD";
+constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
+
+bool isAsciiSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+bool isMd4cMarkChar(char c) {
+  switch (c) {
+    case '\\': case '*': case '_': case '`': case '&': case ';': case '<': case '>': case '[':
+    case '!': case ']': case '\0': case '~': case '@': case ':': case '.': case '|':
+      return true;
+    default:
+      return false;
+  }
+}
+
+// TODO(perf): md4c 0.4.8 analyses each bare "http://" / "www." autolink candidate by walking
+// forward over every later unresolved inline mark of the same paragraph, so a paragraph with C
+// candidates and M marks costs O(C * M): one 1 MiB paragraph of "www.a.b " takes ~10 s of CPU
+// natively (upstream reworked this after 0.4.8, see mity/md4c#220). Until we upgrade,
+// estimate that cost per blank-line-separated chunk (inline content never crosses a blank
+// line) and, when the sum exceeds kPermissiveAutolinkBudget, parse without the URL/WWW
+// permissive autolink extensions. Only bare-URL autolinking is lost; <...> autolinks,
+// [text](url) links and e-mail autolinks (whose analysis is local) still work. Ordinary posts
+// are orders of magnitude below the budget.
+//
+// Known and NOT guarded: md4c 0.4.8 also locates the line of every inline link by walking the
+// paragraph's lines from its first one, so a single paragraph with L lines and K links costs
+// O(K * L) (a 1 MiB paragraph of "[x](/a) *a*" lines: ~2 s natively; 256 KiB: ~0.15 s).
+// Bounding post size and upgrading md4c are the fixes.
+bool permissiveUrlAutolinksAffordable(std::string_view text) {
+  uint64_t total = 0;
+  uint64_t candidates = 0;
+  uint64_t marks = 0;
+  bool lineBlank = true;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '\n' || c == '\r') {
+      if (lineBlank) {
+        total += candidates * marks;
+        candidates = 0;
+        marks = 0;
+      }
+      lineBlank = true;
+      continue;
+    }
+    if (c != ' ' && c != '\t') lineBlank = false;
+    if (!isMd4cMarkChar(c)) continue;
+    ++marks;
+    if (c == ':' && text.substr(i + 1, 2) == "//") ++candidates;
+    if (c == '.' && i >= 3 && (text[i - 1] | 0x20) == 'w' && (text[i - 2] | 0x20) == 'w' &&
+        (text[i - 3] | 0x20) == 'w') {
+      ++candidates;
+    }
+    if (total + candidates * marks > kPermissiveAutolinkBudget) return false;
+  }
+  return total + candidates * marks <= kPermissiveAutolinkBudget;
+}
+
+// Rebuilds an md4c attribute (link destination, title, code info) as plain text: entity
+// substrings decoded, NUL as U+FFFD. md4c has already removed backslash escapes.
+std::string attributeText(const MD_ATTRIBUTE& attribute) {
+  std::string text;
+  if (attribute.text == nullptr) return text;
+  for (unsigned i = 0; attribute.substr_offsets[i] < attribute.size; ++i) {
+    MD_OFFSET offset = attribute.substr_offsets[i];
+    std::string_view part(attribute.text + offset, attribute.substr_offsets[i + 1] - offset);
+    switch (attribute.substr_types[i]) {
+      case MD_TEXT_ENTITY: text.append(decodeEntities(part)); break;
+      case MD_TEXT_NULLCHAR: text.append(kReplacementCharacter); break;
+      default: text.append(part); break;
+    }
+  }
+  return text;
+}
+
+// Collapses runs of ASCII whitespace to one space and trims both ends.
+std::string collapseWhitespace(std::string_view text) {
+  std::string result;
+  result.reserve(text.size());
+  bool pendingSpace = false;
+  for (char c : text) {
+    if (isAsciiSpace(c)) {
+      pendingSpace = true;
+      continue;
+    }
+    if (pendingSpace && !result.empty()) result.push_back(' ');
+    pendingSpace = false;
+    result.push_back(c);
+  }
+  return result;
+}
+
+// The md4c callbacks' state. Output goes straight into `result_.html`; the few constructs
+// whose opening tag depends on later content (heading ids, image alt) are finished on leave.
+class HtmlRenderer {
+ public:
+  RenderedMarkdown takeResult() {
+    finishPlainText();
+    return std::move(result_);
+  }
+
+  void enterBlock(MD_BLOCKTYPE type, const void* detail) {
+    breakPlainText();
+    std::string& out = result_.html;
+    switch (type) {
+      case MD_BLOCK_DOC: break;
+      case MD_BLOCK_QUOTE: out.append("<blockquote>\n"); break;
+      case MD_BLOCK_UL: out.append("<ul>\n"); break;
+      case MD_BLOCK_OL: {
+        unsigned start = static_cast<const MD_BLOCK_OL_DETAIL*>(detail)->start;
+        if (start == 1) {
+          out.append("<ol>\n");
+        } else {
+          out.append("<ol start=\"").append(std::to_string(start)).append("\">\n");
+        }
+        break;
+      }
+      case MD_BLOCK_LI: {
+        auto li = static_cast<const MD_BLOCK_LI_DETAIL*>(detail);
+        if (li->is_task) {
+          out.append("<li class=\"task\"><input type=\"checkbox\" disabled");
+          if (li->task_mark == 'x' || li->task_mark == 'X') out.append(" checked");
+          out.append(">");
+        } else {
+          out.append("<li>");
+        }
+        break;
+      }
+      case MD_BLOCK_HR: out.append("<hr>\n"); break;
+      case MD_BLOCK_H:
+        inHeading_ = true;
+        headingStart_ = out.size();
+        headingText_.clear();
+        break;
+      case MD_BLOCK_CODE: {
+        auto code = static_cast<const MD_BLOCK_CODE_DETAIL*>(detail);
+        inCodeBlock_ = true;
+        out.append("<pre><code");
+        if (code->lang.text != nullptr) {
+          out.append(" class=\"language-");
+          appendEscapedHtml(out, attributeText(code->lang));
+          out.append("\"");
+        }
+        out.append(">");
+        break;
+      }
+      case MD_BLOCK_HTML: break;  // never produced with MD_FLAG_NOHTML; its text is escaped anyway
+      case MD_BLOCK_P: out.append("<p>"); break;
+      case MD_BLOCK_TABLE: out.append("<table>\n"); break;
+      case MD_BLOCK_THEAD: out.append("<thead>\n"); break;
+      case MD_BLOCK_TBODY: out.append("<tbody>\n"); break;
+      case MD_BLOCK_TR: out.append("<tr>\n"); break;
+      case MD_BLOCK_TH: openCell("th", static_cast<const MD_BLOCK_TD_DETAIL*>(detail)); break;
+      case MD_BLOCK_TD: openCell("td", static_cast<const MD_BLOCK_TD_DETAIL*>(detail)); break;
+    }
+  }
+
+  void leaveBlock(MD_BLOCKTYPE type, const void* detail) {
+    breakPlainText();
+    std::string& out = result_.html;
+    switch (type) {
+      case MD_BLOCK_DOC: break;
+      case MD_BLOCK_QUOTE: out.append("</blockquote>\n"); break;
+      case MD_BLOCK_UL: out.append("</ul>\n"); break;
+      case MD_BLOCK_OL: out.append("</ol>\n"); break;
+      case MD_BLOCK_LI: out.append("</li>\n"); break;
+      case MD_BLOCK_HR: break;
+      case MD_BLOCK_H:
+        finishHeading(static_cast<const MD_BLOCK_H_DETAIL*>(detail)->level);
+        break;
+      case MD_BLOCK_CODE:
+        inCodeBlock_ = false;
+        out.append("</code></pre>\n");
+        break;
+      case MD_BLOCK_HTML: break;
+      case MD_BLOCK_P: out.append("</p>\n"); break;
+      case MD_BLOCK_TABLE: out.append("</table>\n"); break;
+      case MD_BLOCK_THEAD: out.append("</thead>\n"); break;
+      case MD_BLOCK_TBODY: out.append("</tbody>\n"); break;
+      case MD_BLOCK_TR: out.append("</tr>\n"); break;
+      case MD_BLOCK_TH: out.append("</th>\n"); break;
+      case MD_BLOCK_TD: out.append("</td>\n"); break;
+    }
+  }
+
+  void enterSpan(MD_SPANTYPE type, const void* detail) {
+    // Inside an image only the text survives (it becomes the alt attribute), like md4c-html.
+    if (imageDepth_ > 0) {
+      if (type == MD_SPAN_IMG) ++imageDepth_;
+      return;
+    }
+    std::string& out = result_.html;
+    switch (type) {
+      case MD_SPAN_EM: out.append("<em>"); break;
+      case MD_SPAN_STRONG: out.append("<strong>"); break;
+      case MD_SPAN_CODE: out.append("<code>"); break;
+      case MD_SPAN_DEL: out.append("<del>"); break;
+      case MD_SPAN_A: openLink(static_cast<const MD_SPAN_A_DETAIL*>(detail)); break;
+      case MD_SPAN_IMG: {
+        auto image = static_cast<const MD_SPAN_IMG_DETAIL*>(detail);
+        imageDepth_ = 1;
+        imageSrc_ = safeUrl(attributeText(image->src));
+        imageHasTitle_ = image->title.text != nullptr;
+        imageTitle_ = attributeText(image->title);
+        imageAlt_.clear();
+        break;
+      }
+      // Extensions we do not enable; should they ever appear, render their content only.
+      case MD_SPAN_LATEXMATH:
+      case MD_SPAN_LATEXMATH_DISPLAY:
+      case MD_SPAN_WIKILINK:
+      case MD_SPAN_U: break;
+    }
+  }
+
+  void leaveSpan(MD_SPANTYPE type) {
+    if (imageDepth_ > 0) {
+      if (type == MD_SPAN_IMG && --imageDepth_ == 0) finishImage();
+      return;
+    }
+    std::string& out = result_.html;
+    switch (type) {
+      case MD_SPAN_EM: out.append("</em>"); break;
+      case MD_SPAN_STRONG: out.append("</strong>"); break;
+      case MD_SPAN_CODE: out.append("</code>"); break;
+      case MD_SPAN_DEL: out.append("</del>"); break;
+      case MD_SPAN_A:
+        if (!openLinks_.empty()) {
+          if (openLinks_.back()) out.append("</a>");
+          openLinks_.pop_back();
+        }
+        break;
+      case MD_SPAN_IMG:  // handled above: imageDepth_ > 0 whenever an image is open
+      case MD_SPAN_LATEXMATH:
+      case MD_SPAN_LATEXMATH_DISPLAY:
+      case MD_SPAN_WIKILINK:
+      case MD_SPAN_U: break;
+    }
+  }
+
+  void text(MD_TEXTTYPE type, std::string_view text) {
+    switch (type) {
+      case MD_TEXT_NULLCHAR: addText(kReplacementCharacter); break;
+      case MD_TEXT_BR: addBreak("<br>\n"); break;
+      case MD_TEXT_SOFTBR: addBreak("\n"); break;
+      case MD_TEXT_ENTITY: addText(decodeEntities(text)); break;
+      // MD_TEXT_HTML cannot occur with MD_FLAG_NOHTML; if it ever did, it is escaped like
+      // everything else. Never emit author text verbatim.
+      case MD_TEXT_HTML:
+      case MD_TEXT_NORMAL:
+      case MD_TEXT_CODE:
+      case MD_TEXT_LATEXMATH: addText(text); break;
+    }
+  }
+
+ private:
+  void openCell(const char* tag, const MD_BLOCK_TD_DETAIL* cell) {
+    std::string& out = result_.html;
+    out.append("<").append(tag);
+    switch (cell->align) {
+      case MD_ALIGN_LEFT: out.append(" style=\"text-align:left\""); break;
+      case MD_ALIGN_CENTER: out.append(" style=\"text-align:center\""); break;
+      case MD_ALIGN_RIGHT: out.append(" style=\"text-align:right\""); break;
+      case MD_ALIGN_DEFAULT: break;
+    }
+    out.append(">");
+  }
+
+  void openLink(const MD_SPAN_A_DETAIL* link) {
+    std::optional<std::string> href = safeUrl(attributeText(link->href));
+    openLinks_.push_back(href.has_value());
+    if (!href) return;  // unsafe: render the link text without the <a>
+    std::string& out = result_.html;
+    out.append("<a href=\"");
+    appendEscapedUrl(out, *href);
+    out.append("\"");
+    if (link->title.text != nullptr) {
+      out.append(" title=\"");
+      appendEscapedHtml(out, attributeText(link->title));
+      out.append("\"");
+    }
+    if (isExternalUrl(*href)) out.append(" rel=\"noopener\"");
+    out.append(">");
+  }
+
+  void finishImage() {
+    std::string& out = result_.html;
+    if (!imageSrc_) {
+      appendEscapedHtml(out, imageAlt_);  // unsafe source: the alt text is all that is left
+      return;
+    }
+    out.append("<img src=\"");
+    appendEscapedUrl(out, *imageSrc_);
+    out.append("\" alt=\"");
+    appendEscapedHtml(out, imageAlt_);
+    out.append("\"");
+    if (imageHasTitle_) {
+      out.append(" title=\"");
+      appendEscapedHtml(out, imageTitle_);
+      out.append("\"");
+    }
+    out.append(" loading=\"lazy\">");
+  }
+
+  void finishHeading(unsigned level) {
+    if (level < 1 || level > 6) level = level < 1 ? 1 : 6;
+    inHeading_ = false;
+    std::string text = collapseWhitespace(headingText_);
+    std::string base = slugifyHeading(text);
+    std::string id = base;
+    if (usedIds_.count(id) != 0) {
+      // Resume where the last collision on this base stopped, so n identical headings cost
+      // O(n) rather than O(n^2).
+      size_t& suffix = nextSuffix_.try_emplace(base, 2).first->second;
+      do {
+        id = base + "-" + std::to_string(suffix++);
+      } while (usedIds_.count(id) != 0);
+    }
+    usedIds_.insert(id);
+
+    char digit = static_cast<char>('0' + level);
+    std::string open = "<h";
+    open.push_back(digit);
+    open.append(" id=\"");
+    appendEscapedHtml(open, id);
+    open.append("\">");
+    // Only the heading's own content follows headingStart_, so this moves little.
+    result_.html.insert(headingStart_, open);
+    result_.html.append("</h").append(1, digit).append(">\n");
+
+    result_.headings.push_back(Heading{static_cast<int>(level), std::move(id), std::move(text)});
+  }
+
+  void addText(std::string_view text) {
+    if (inHeading_) headingText_.append(text);
+    if (imageDepth_ > 0) {
+      imageAlt_.append(text);
+      return;
+    }
+    appendEscapedHtml(result_.html, text);
+    if (!inCodeBlock_) addPlainText(text);
+  }
+
+  void addBreak(const char* html) {
+    if (inHeading_) headingText_.push_back(' ');
+    if (imageDepth_ > 0) {
+      imageAlt_.push_back(' ');
+      return;
+    }
+    result_.html.append(html);
+    breakPlainText();
+  }
+
+  // Word counting and the plain-text excerpt.
+  void addPlainText(std::string_view text) {
+    for (char c : text) {
+      if (isAsciiSpace(c)) {
+        breakPlainText();
+        continue;
+      }
+      bool continuesWord = inWord_;
+      if (!inWord_) {
+        ++result_.wordCount;
+        inWord_ = true;
+      }
+      if (plainFull_) continue;
+      std::string& plain = result_.plainText;
+      size_t needed = (pendingSpace_ && !plain.empty()) ? 2 : 1;
+      if (plain.size() + needed > kPlainTextLimit) {
+        plainFull_ = true;
+        plainCutMidWord_ = continuesWord;
+        continue;
+      }
+      if (needed == 2) plain.push_back(' ');
+      pendingSpace_ = false;
+      plain.push_back(c);
+    }
+  }
+
+  void breakPlainText() {
+    inWord_ = false;
+    pendingSpace_ = true;
+  }
+
+  void finishPlainText() {
+    std::string& plain = result_.plainText;
+    if (!plainFull_) return;
+    // Drop a UTF-8 sequence the byte limit cut in half.
+    size_t end = plain.size();
+    size_t lead = end;
+    while (lead > 0 && (static_cast<unsigned char>(plain[lead - 1]) & 0xC0) == 0x80) --lead;
+    if (lead > 0) {
+      unsigned char c = static_cast<unsigned char>(plain[lead - 1]);
+      size_t expected = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+      if (c >= 0x80 && end - (lead - 1) < expected) plain.resize(lead - 1);
+    }
+    // Prefer ending at a word boundary when the limit fell inside a word.
+    if (plainCutMidWord_) {
+      size_t space = plain.rfind(' ');
+      if (space != std::string::npos && space > 0) plain.resize(space);
+    }
+  }
+
+  RenderedMarkdown result_;
+
+  bool inCodeBlock_ = false;
+
+  bool inHeading_ = false;
+  size_t headingStart_ = 0;
+  std::string headingText_;
+  std::unordered_set<std::string> usedIds_;
+  std::unordered_map<std::string, size_t> nextSuffix_;  // next "-N" to try per slug
+
+  // One entry per open MD_SPAN_A outside images: whether we emitted its <a>.
+  std::vector<bool> openLinks_;
+
+  int imageDepth_ = 0;  // > 0 while inside an image's alt text (images can nest)
+  std::optional<std::string> imageSrc_;
+  bool imageHasTitle_ = false;
+  std::string imageTitle_;
+  std::string imageAlt_;
+
+  bool inWord_ = false;
+  bool pendingSpace_ = false;
+  bool plainFull_ = false;
+  bool plainCutMidWord_ = false;
+};
+
+int enterBlockCallback(MD_BLOCKTYPE type, void* detail, void* userdata) {
+  static_cast<HtmlRenderer*>(userdata)->enterBlock(type, detail);
+  return 0;
+}
+
+int leaveBlockCallback(MD_BLOCKTYPE type, void* detail, void* userdata) {
+  static_cast<HtmlRenderer*>(userdata)->leaveBlock(type, detail);
+  return 0;
+}
+
+int enterSpanCallback(MD_SPANTYPE type, void* detail, void* userdata) {
+  static_cast<HtmlRenderer*>(userdata)->enterSpan(type, detail);
+  return 0;
+}
+
+int leaveSpanCallback(MD_SPANTYPE type, void* /*detail*/, void* userdata) {
+  static_cast<HtmlRenderer*>(userdata)->leaveSpan(type);
+  return 0;
+}
+
+int textCallback(MD_TEXTTYPE type, const MD_CHAR* text, MD_SIZE size, void* userdata) {
+  static_cast<HtmlRenderer*>(userdata)->text(type, std::string_view(text, size));
+  return 0;
+}
+
+}  // namespace
+
+RenderedMarkdown renderMarkdown(std::string_view markdown) {
+  if (markdown.substr(0, kUtf8Bom.size()) == kUtf8Bom) markdown.remove_prefix(kUtf8Bom.size());
+
+  // md4c and our escaping are byte-oriented; make sure what we emit is well-formed UTF-8.
+  std::string repaired;
+  if (!isValidUtf8(markdown)) {
+    repaired.reserve(markdown.size() + 16);
+    appendValidUtf8(repaired, markdown);
+    markdown = repaired;
+  }
+  if constexpr (sizeof(size_t) > sizeof(MD_SIZE)) {
+    if (markdown.size() > static_cast<size_t>(static_cast<MD_SIZE>(-1))) return RenderedMarkdown{};
+  }
+
+  HtmlRenderer renderer;
+  MD_PARSER parser = {};
+  parser.abi_version = 0;
+  parser.flags = kParserFlags;
+  if (!permissiveUrlAutolinksAffordable(markdown)) {
+    parser.flags &=
+        ~static_cast<unsigned>(MD_FLAG_PERMISSIVEURLAUTOLINKS | MD_FLAG_PERMISSIVEWWWAUTOLINKS);
+  }
+  parser.enter_block = enterBlockCallback;
+  parser.leave_block = leaveBlockCallback;
+  parser.enter_span = enterSpanCallback;
+  parser.leave_span = leaveSpanCallback;
+  parser.text = textCallback;
+  parser.debug_log = nullptr;
+  parser.syntax = nullptr;
+
+  if (md_parse(markdown.data(), static_cast<MD_SIZE>(markdown.size()), &parser, &renderer) != 0) {
+    return RenderedMarkdown{};
+  }
+  RenderedMarkdown result = renderer.takeResult();
+  result.ok = true;
+  return result;
+}
+
+}  // namespace lattice::render

@@ -1,0 +1,126 @@
+// Test support for the Miniflare suites (kept outside tests/worker so `node --test` does not run
+// it). A World is the built worker (worker-shim + build/wasm) in workerd via Miniflare, with D1
+// migrated by wrangler itself (and optionally the demo data), KV and R2 bound as in wrangler.toml.
+import { execFileSync } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Miniflare } from "miniflare";
+
+export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const DB_ID = "00000000-0000-0000-0000-000000000000"; // wrangler.toml's database_id
+const templates = new Map();
+
+function wrangler(args, persistTo) {
+  execFileSync(join(ROOT, "node_modules/.bin/wrangler"), [...args, "--local", "--persist-to", persistTo], {
+    cwd: ROOT,
+    env: { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" },
+    stdio: "pipe",
+  });
+}
+
+// A migrated (and maybe seeded) local state, made once per test process and copied per World.
+function template(seed) {
+  if (templates.has(seed)) return templates.get(seed);
+  const dir = mkdtempSync(join(tmpdir(), "lattice-state-"));
+  wrangler(["d1", "migrations", "apply", "DB"], dir);
+  if (seed) {
+    const sql = join(dir, "seed.sql");
+    execFileSync("node", [join(ROOT, "scripts/lib/seed.mjs"), sql], { stdio: "pipe" });
+    wrangler(["d1", "execute", "DB", "--file", sql], dir);
+  }
+  templates.set(seed, dir);
+  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export class World {
+  static async start({ seed = false, vars = {} } = {}) {
+    if (!existsSync(join(ROOT, "build/wasm/lattice.wasm"))) throw new Error("build the wasm first (scripts/test does)");
+    const state = mkdtempSync(join(tmpdir(), "lattice-world-"));
+    cpSync(template(seed), state, { recursive: true });
+    const mf = new Miniflare({
+      modules: true,
+      scriptPath: join(ROOT, "worker-shim/index.mjs"),
+      modulesRoot: ROOT,
+      modulesRules: [
+        { type: "ESModule", include: ["**/*.mjs"] },
+        { type: "CompiledWasm", include: ["**/*.wasm"] },
+      ],
+      compatibilityDate: "2026-04-01",
+      bindings: { BASE_DOMAIN: "localhost", LATTICE_DEV: "1", POSTS_PER_PAGE: "10", MAX_MARKDOWN_BYTES: "1048576", ...vars },
+      d1Databases: { DB: DB_ID },
+      d1Persist: join(state, "v3", "d1"),
+      kvNamespaces: ["CACHE_KV"],
+      r2Buckets: ["CONTENT"],
+      cf: false,
+    });
+    await mf.ready;
+    const world = new World(mf, state);
+    world.db = await mf.getD1Database("DB");
+    return world;
+  }
+
+  constructor(mf, state) {
+    this.mf = mf;
+    this.state = state;
+  }
+
+  async dispose() {
+    await this.mf.dispose();
+    rmSync(this.state, { recursive: true, force: true });
+  }
+
+  // fetch(url on a host like "demo.localhost", init): the Host header names the tenant.
+  async fetch(host, path, init = {}) {
+    const headers = new Headers(init.headers ?? {});
+    headers.set("host", host);
+    return this.mf.dispatchFetch(`http://${host}${path}`, { ...init, headers, redirect: "manual" });
+  }
+
+  async api(method, host, path, token, body) {
+    const headers = {};
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (body !== undefined) headers["content-type"] = "application/json";
+    return this.fetch(host, path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  }
+
+  async rows(sql, ...params) {
+    return (await this.db.prepare(sql).bind(...params).all()).results;
+  }
+
+  async tenantId(subdomain) {
+    return (await this.rows("SELECT id FROM tenants WHERE subdomain = ?", subdomain))[0]?.id;
+  }
+
+  async addTenant(subdomain) {
+    const id = `tn_${subdomain}`;
+    await this.db
+      .prepare("INSERT INTO tenants (id, subdomain, display_name, created_at, updated_at) VALUES (?, ?, ?, 0, 0)")
+      .bind(id, subdomain, `${subdomain} blog`)
+      .run();
+    return id;
+  }
+
+  // Mints a token as scripts/token does: random, stored as its SHA-256.
+  async mintToken(tenantId) {
+    const token = `lat_${randomBytes(32).toString("hex")}`;
+    const hash = createHash("sha256").update(token).digest("hex");
+    await this.db
+      .prepare("INSERT INTO api_tokens (token_hash, tenant_id, label, created_at) VALUES (?, ?, 'test', 0)")
+      .bind(hash, tenantId)
+      .run();
+    return token;
+  }
+
+  // Every row of every table, to prove a request changed nothing.
+  async snapshot() {
+    const out = {};
+    for (const t of ["tenants", "posts", "post_tags", "api_tokens"]) {
+      out[t] = await this.rows(`SELECT * FROM ${t} ORDER BY 1, 2`);
+    }
+    return out;
+  }
+}
