@@ -125,21 +125,27 @@ function emit(emits) {
   }
 }
 
-// Runs `envelope` through `engine` until it answers; returns the response JSON.
+// Runs `envelope` through `engine` until it answers; returns the response JSON. If performing
+// the loop itself throws (not an effect: those fail as results), the session is dropped.
 export async function run(engine, envelope, bindings) {
   let step = JSON.parse(engine.begin(JSON.stringify(envelope)));
-  for (;;) {
-    emit(step.emits);
-    if (step.response) return step.response;
-    const effect = step.effect;
-    count(effect.kind);
-    const perform = performers[effect.kind];
-    let result;
-    try {
-      result = perform ? await perform(effect, bindings) : { ok: false, error: `unknown effect ${effect.kind}` };
-    } catch (err) {
-      result = { ok: false, error: String(err?.message ?? err) };
+  try {
+    for (;;) {
+      emit(step.emits);
+      if (step.response) return step.response;
+      const effect = step.effect;
+      count(effect.kind);
+      const perform = performers[effect.kind];
+      let result;
+      try {
+        result = perform ? await perform(effect, bindings) : { ok: false, error: `unknown effect ${effect.kind}` };
+      } catch (err) {
+        result = { ok: false, error: String(err?.message ?? err) };
+      }
+      step = JSON.parse(engine.resume(step.id, JSON.stringify(result)));
     }
-    step = JSON.parse(engine.resume(step.id, JSON.stringify(result)));
+  } catch (err) {
+    if (!(err instanceof WebAssembly.RuntimeError)) engine.cancel(step.id);
+    throw err;
   }
 }
