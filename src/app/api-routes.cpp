@@ -1,5 +1,8 @@
 // The owner API: /api/posts and /api/posts/{slug}, bearer-token authenticated, JSON in and out.
 #include "app/routes.h"
+
+#include <cctype>
+
 #include "blog/post-input.h"
 #include "blog/post.h"
 #include "core/sha256.h"
@@ -43,7 +46,13 @@ Task<Authed> authenticate(Context& cx, const std::string& subdomain) {
   std::string auth = cx.request.header("authorization");
   if (auth.empty()) co_return authFailure(unauthorized("auth.missing_token", "send Authorization: Bearer <token>"));
   std::string_view token = auth;
-  if (token.size() < 7 || !(token.substr(0, 7) == "Bearer " || token.substr(0, 7) == "bearer "))
+  // The scheme is case-insensitive (RFC 9110 §11.1).
+  auto isBearer = [](std::string_view s) {
+    std::string scheme(s.substr(0, 7));
+    for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return scheme == "bearer ";
+  };
+  if (!isBearer(token))
     co_return authFailure(unauthorized("auth.invalid_token", "the Authorization header must be 'Bearer <token>'"));
   token.remove_prefix(7);
   if (!wellFormedToken(token))
@@ -66,6 +75,7 @@ Task<Authed> authenticate(Context& cx, const std::string& subdomain) {
 // before parsing), 400 for malformed JSON.
 Task<std::variant<Json, HttpResponse>> readJsonBody(Context& cx) {
   std::string type = cx.request.header("content-type");
+  for (auto& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));  // RFC 9110 §8.3.1
   std::string_view mime = std::string_view(type).substr(0, type.find(';'));
   while (!mime.empty() && mime.back() == ' ') mime.remove_suffix(1);
   if (mime != "application/json")
@@ -79,7 +89,11 @@ Task<std::variant<Json, HttpResponse>> readJsonBody(Context& cx) {
   if (jsonBool(result, "truncated"))
     co_return errorResponse({413, "request.too_large", "the request body is larger than " + std::to_string(max) + " bytes", ""});
   auto parsed = parseJson(jsonString(result, "text"));
-  if (!parsed) co_return errorResponse({400, "request.malformed_json", "the request body is not valid JSON", ""});
+  if (!parsed)
+    co_return errorResponse({400, "request.malformed_json",
+                             "the request body is not valid JSON (or nests deeper than " +
+                                 std::to_string(kMaxJsonDepth) + " levels)",
+                             ""});
   co_return std::move(*parsed);
 }
 

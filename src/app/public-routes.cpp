@@ -38,9 +38,10 @@ Task<HttpResponse> listPage(Context& cx, const Tenant& tenant, std::optional<std
   if (!page) co_return notFoundPage(&tenant, "Page not found", "That page number does not exist.");
   const int perPage = cx.config.postsPerPage;
   const int offset = (*page - 1) * perPage;
-  D1Result rows = co_await cx.io.query(
-      tag ? post_sql::publishedPageByTag(tenant.id, *tag, cx.now, perPage, offset)
-          : post_sql::publishedPage(tenant.id, cx.now, perPage, offset));
+  // Chosen before co_await: g++ 12 destroys a conditional's temporary twice inside co_await.
+  SqlStatement statement = tag ? post_sql::publishedPageByTag(tenant.id, *tag, cx.now, perPage, offset)
+                               : post_sql::publishedPage(tenant.id, cx.now, perPage, offset);
+  D1Result rows = co_await cx.io.query(std::move(statement));
   if (!rows.ok) co_return storageFailure(cx, "post list", rows.error);
   pages::ListPage list;
   list.page = *page;
@@ -75,6 +76,9 @@ Task<HttpResponse> handlePublicPage(Context& cx, const std::string& subdomain,
   if (req.path.size() > 1 && req.path.back() == '/') {
     std::string trimmed = req.path;
     while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
+    // One leading slash only: a Location of "//evil.com" (or "/\evil.com", which browsers read
+    // the same way) would send the reader to another site.
+    trimmed = "/" + trimmed.substr(std::min(trimmed.find_first_not_of("/\\"), trimmed.size()));
     co_return redirect(301, trimmed + (req.query.empty() ? "" : "?" + req.query));
   }
   if (segments.empty()) co_return redirect(302, "/blog");

@@ -6,6 +6,7 @@
 #include "core/sha256.h"
 
 #include <map>
+#include <set>
 
 namespace lattice {
 
@@ -51,10 +52,13 @@ Json buildSeedSql(const Json& tenants, const Json& posts, UnixMillis now) {
   if (!tenants.is_array() || !posts.is_array()) return {{"error", "tenants and posts must be arrays"}};
   std::string sql;
   std::map<std::string, std::string> tenantIds;
+  std::set<std::string> seen;  // "tenant/slug" of the posts so far
   for (const auto& t : tenants) {
     if (!t.is_object()) return {{"error", "each tenant must be an object"}};
     std::string sub = jsonString(t, "subdomain");
-    if (resolveHost(sub + ".x", "x").kind != HostTarget::Kind::Tenant)
+    // Exactly as a Host names it: resolveHost lower-cases, so "Demo" would pass yet never be served.
+    HostTarget target = resolveHost(sub + ".x", "x");
+    if (target.kind != HostTarget::Kind::Tenant || target.subdomain != sub)
       return {{"error", "invalid tenant subdomain '" + sub + "'"}};
     std::string tier = jsonString(t, "tier", "seedling");
     if (tier != "seedling" && tier != "sapling" && tier != "oak" && tier != "evergreen")
@@ -79,6 +83,8 @@ Json buildSeedSql(const Json& tenants, const Json& posts, UnixMillis now) {
       if (p.contains(key)) body[key] = p[key];
     auto input = parsePostInput(body, /*creating=*/true, 1 << 20);
     if (auto* e = std::get_if<ApiError>(&input)) return {{"error", where + ": " + e->code + ": " + e->message}};
+    // The insert skips a taken slug (ON CONFLICT DO NOTHING), which would silently drop a post.
+    if (!seen.insert(where).second) return {{"error", where + ": duplicate slug"}};
     UnixMillis updated = now;
     if (p.contains("updated_at")) {
       auto t = p["updated_at"].is_string() ? parseIso8601(p["updated_at"].get<std::string>()) : std::nullopt;

@@ -18,7 +18,9 @@ constexpr const char* kTenantColumns =
 HostTarget resolveHost(std::string_view host, std::string_view baseDomain) {
   std::string h(host);
   for (auto& c : h) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (size_t colon = h.rfind(':'); colon != std::string::npos && h.find(']') == std::string::npos)
+  // Only a real port is dropped: "demo.localhost:8787.evil.com" must not become "demo.localhost".
+  if (size_t colon = h.rfind(':'); colon != std::string::npos && h.find(']') == std::string::npos &&
+                                   h.find_first_not_of("0123456789", colon + 1) == std::string::npos)
     h.resize(colon);
   if (!h.empty() && h.back() == '.') h.pop_back();  // "demo.example.com." is the same host
   HostTarget t;

@@ -15,8 +15,35 @@ namespace lattice {
 
 using Json = nlohmann::json;
 
-// Parses `text`; nullopt when it is not valid JSON.
+// Arrays and objects nested deeper than this are refused by parseJson(): nlohmann parses
+// iteratively but copies and dumps recursively, so a body-sized "[[[[...]]]]" (hundreds of
+// thousands deep) would overflow the stack later, far from the parse.
+inline constexpr int kMaxJsonDepth = 64;
+
+// True when arrays/objects in `text` nest at most `maxDepth` deep. Brackets inside strings do
+// not count; on malformed text the answer does not matter, as the parse fails anyway.
+inline bool jsonDepthWithin(std::string_view text, int maxDepth) {
+  int depth = 0;
+  bool inString = false, escaped = false;
+  for (char c : text) {
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') inString = false;
+    } else if (c == '"') {
+      inString = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > maxDepth) return false;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return true;
+}
+
+// Parses `text`; nullopt when it is not valid JSON or nests deeper than kMaxJsonDepth.
 inline std::optional<Json> parseJson(std::string_view text) {
+  if (!jsonDepthWithin(text, kMaxJsonDepth)) return std::nullopt;
   Json j = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return std::nullopt;
   return j;

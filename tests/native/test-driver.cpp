@@ -187,6 +187,15 @@ Json TestWorld::sql(const std::string& statement, const Json& params) {
   return r["rows"];
 }
 
+void TestWorld::execScript(const std::string& script) {
+  char* err = nullptr;
+  int rc = sqlite3_exec(db_, script.c_str(), nullptr, nullptr, &err);
+  const std::string message = err ? err : "";
+  sqlite3_free(err);
+  INFO("script error: " << message);
+  REQUIRE(rc == SQLITE_OK);
+}
+
 long long TestWorld::count(const std::string& table) {
   return jsonInt(sql("SELECT count(*) AS n FROM " + table)[0], "n");
 }

@@ -34,6 +34,9 @@ class TestWorld {
   // Runs SQL directly (test setup and assertions). Aborts the test on error.
   Json sql(const std::string& statement, const Json& params = Json::array());
   long long count(const std::string& table);
+  // Runs a whole SQL script (several statements, no parameters), e.g. the demo seed. Aborts the
+  // test on error.
+  void execScript(const std::string& script);
   // A tenant row; returns its id.
   std::string addTenant(const std::string& subdomain, const std::string& displayName = "");
   // Mints an owner token for the tenant and stores its hash; returns the token.
