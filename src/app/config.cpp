@@ -28,11 +28,15 @@ Config Config::fromVars(const Json& vars) {
   std::string base = jsonString(vars, "BASE_DOMAIN");
   for (auto& ch : base) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   if (!base.empty()) c.baseDomain = base;
-  auto dev = vars.find("LATTICE_DEV");
-  if (dev != vars.end()) {
-    c.dev = (dev->is_string() && !dev->get<std::string>().empty() && dev->get<std::string>() != "0" &&
-             dev->get<std::string>() != "false") ||
-            (dev->is_boolean() && dev->get<bool>()) || (dev->is_number() && dev->get<double>() != 0);
+  // Dev endpoints are opt-in: only an explicit yes turns them on ("False", "no", typos stay off).
+  if (auto dev = vars.find("LATTICE_DEV"); dev != vars.end()) {
+    if (dev->is_string()) {
+      std::string v = dev->get<std::string>();
+      for (auto& ch : v) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      c.dev = v == "1" || v == "true" || v == "yes" || v == "on";
+    } else {
+      c.dev = (dev->is_boolean() && dev->get<bool>()) || (dev->is_number_integer() && dev->get<long long>() == 1);
+    }
   }
   if (auto v = positiveVar(vars, "POSTS_PER_PAGE"); v > 0 && v <= 100) c.postsPerPage = int(v);
   if (auto v = positiveVar(vars, "MAX_MARKDOWN_BYTES"); v > 0 && v <= (16 << 20)) c.maxMarkdownBytes = size_t(v);
