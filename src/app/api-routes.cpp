@@ -107,19 +107,8 @@ HttpResponse slugTaken(std::string_view slug) {
 
 // ?limit (1-100) and ?page (>= 1) for listings.
 std::optional<std::pair<int, int>> listParams(const Context& cx) {
-  auto number = [](const std::optional<std::string>& s, int fallback, int lo, int hi) -> std::optional<int> {
-    if (!s) return fallback;
-    if (s->empty() || s->size() > 6) return std::nullopt;
-    int n = 0;
-    for (char c : *s) {
-      if (c < '0' || c > '9') return std::nullopt;
-      n = n * 10 + (c - '0');
-    }
-    if (n < lo || n > hi) return std::nullopt;
-    return n;
-  };
-  auto limit = number(cx.request.queryParam("limit"), cx.config.apiPageSize, 1, 100);
-  auto page = number(cx.request.queryParam("page"), 1, 1, 100000);
+  auto limit = cx.request.intParam("limit", cx.config.apiPageSize, 1, 100);
+  auto page = cx.request.intParam("page", 1, 1, 100000);
   if (!limit || !page) return std::nullopt;
   return std::make_pair(*limit, *page);
 }

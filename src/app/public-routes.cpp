@@ -19,22 +19,8 @@ HttpResponse notFoundPage(const Tenant* tenant, std::string_view heading, std::s
   return pages::htmlResponse(404, pages::notFound(tenant, heading, detail));
 }
 
-// ?page=N, 1 when absent; nullopt when present but not a number in [1, 100000].
-std::optional<int> pageNumber(const HttpRequest& req) {
-  auto raw = req.queryParam("page");
-  if (!raw) return 1;
-  if (raw->empty() || raw->size() > 6) return std::nullopt;
-  int n = 0;
-  for (char c : *raw) {
-    if (c < '0' || c > '9') return std::nullopt;
-    n = n * 10 + (c - '0');
-  }
-  if (n < 1) return std::nullopt;
-  return n;
-}
-
 Task<HttpResponse> listPage(Context& cx, const Tenant& tenant, std::optional<std::string> tag) {
-  auto page = pageNumber(cx.request);
+  auto page = cx.request.intParam("page", 1, 1, 999999);
   if (!page) co_return notFoundPage(&tenant, "Page not found", "That page number does not exist.");
   const int perPage = cx.config.postsPerPage;
   const int offset = (*page - 1) * perPage;

@@ -73,6 +73,19 @@ std::optional<std::string> HttpRequest::queryParam(std::string_view name) const 
   return std::nullopt;
 }
 
+std::optional<int> HttpRequest::intParam(std::string_view name, int fallback, int lo, int hi) const {
+  auto raw = queryParam(name);
+  if (!raw) return fallback;
+  if (raw->empty() || raw->size() > 6) return std::nullopt;
+  int n = 0;
+  for (char c : *raw) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + (c - '0');
+  }
+  if (n < lo || n > hi) return std::nullopt;
+  return n;
+}
+
 std::optional<HttpRequest> HttpRequest::fromJson(const Json& j) {
   if (!j.is_object()) return std::nullopt;
   HttpRequest r;

@@ -24,6 +24,9 @@ struct HttpRequest {
   std::string header(std::string_view name) const;
   // The value of query parameter `name` (percent-decoded), or nullopt.
   std::optional<std::string> queryParam(std::string_view name) const;
+  // Query parameter `name` as an integer of at most 6 digits within [lo, hi]; `fallback` when
+  // absent, nullopt when present but anything else.
+  std::optional<int> intParam(std::string_view name, int fallback, int lo, int hi) const;
 
   // {method, url, headers} as sent by the shim; nullopt when malformed.
   static std::optional<HttpRequest> fromJson(const Json& j);
