@@ -7,6 +7,21 @@ function count(name, n = 1) {
   counters[name] = (counters[name] ?? 0) + n;
 }
 
+// Identical reads in flight in this isolate, by the name the core gave them (effect.coalesce):
+// the second and later callers share the first one's result instead of querying again.
+const inflight = new Map();
+function coalesced(effect, perform) {
+  const key = `${effect.kind}:${effect.coalesce}`;
+  const running = inflight.get(key);
+  if (running) {
+    count(`${effect.kind}.coalesced`);
+    return running;
+  }
+  const p = perform().finally(() => inflight.delete(key));
+  inflight.set(key, p);
+  return p;
+}
+
 function responseToJson(response, body) {
   return { status: response.status, headers: [...response.headers], body };
 }
@@ -114,6 +129,20 @@ const performers = {
   },
 };
 
+async function perform(effect, bindings) {
+  const performer = performers[effect.kind];
+  if (!performer) return { ok: false, error: `unknown effect ${effect.kind}` };
+  const once = async () => {
+    count(effect.kind);
+    try {
+      return await performer(effect, bindings);
+    } catch (err) {
+      return { ok: false, error: String(err?.message ?? err) };
+    }
+  };
+  return effect.coalesce ? coalesced(effect, once) : once();
+}
+
 function emit(emits) {
   for (const e of emits ?? []) {
     if (e.kind === "log") {
@@ -125,22 +154,22 @@ function emit(emits) {
   }
 }
 
-// Runs `envelope` through `engine` until it answers; returns the response JSON. If performing
-// the loop itself throws (not an effect: those fail as results), the session is dropped.
-export async function run(engine, envelope, bindings) {
+// Drives one session to its end and returns its final response. `early(response)` is called
+// when the core sends its response before finishing (the `respond` effect).
+async function drive(engine, envelope, bindings, early) {
+  await null; // callers hold the returned promise before any callback runs
   let step = JSON.parse(engine.begin(JSON.stringify(envelope)));
   try {
     for (;;) {
       emit(step.emits);
       if (step.response) return step.response;
       const effect = step.effect;
-      count(effect.kind);
-      const perform = performers[effect.kind];
       let result;
-      try {
-        result = perform ? await perform(effect, bindings) : { ok: false, error: `unknown effect ${effect.kind}` };
-      } catch (err) {
-        result = { ok: false, error: String(err?.message ?? err) };
+      if (effect.kind === "respond") {
+        early(effect.response);
+        result = { ok: true };
+      } else {
+        result = await perform(effect, bindings);
       }
       step = JSON.parse(engine.resume(step.id, JSON.stringify(result)));
     }
@@ -148,4 +177,30 @@ export async function run(engine, envelope, bindings) {
     if (!(err instanceof WebAssembly.RuntimeError)) engine.cancel(step.id);
     throw err;
   }
+}
+
+// Runs `envelope` through `engine`; resolves with the response JSON as soon as the core sends it.
+// Work the core does after responding (cache fills, refreshes) goes on under ctx.waitUntil and
+// is counted in the `background.pending` gauge. If the loop itself throws before responding (not
+// an effect: those fail as results), the session is dropped and the error propagates.
+export function run(engine, envelope, bindings) {
+  return new Promise((resolve, reject) => {
+    let sent = false;
+    const done = drive(engine, envelope, bindings, (response) => {
+      sent = true;
+      resolve(response);
+      count("background.pending");
+      const rest = done.catch(() => {}).finally(() => count("background.pending", -1));
+      bindings.ctx?.waitUntil(rest);
+    });
+    done.then(
+      (response) => {
+        if (!sent) resolve(response);
+      },
+      (err) => {
+        if (!sent) return reject(err);
+        console.error(JSON.stringify({ level: "error", message: "after-response work failed", error: String(err?.stack ?? err) }));
+      },
+    );
+  });
 }

@@ -3,6 +3,7 @@
 
 #include <cctype>
 
+#include "app/content.h"
 #include "blog/post-input.h"
 #include "blog/post.h"
 #include "core/sha256.h"
@@ -97,6 +98,34 @@ Task<std::variant<Json, HttpResponse>> readJsonBody(Context& cx) {
   co_return std::move(*parsed);
 }
 
+// A post write and the tenant's content version it produced, in one transaction.
+struct Written {
+  D1Result write;
+  long long contentVersion = 0;
+};
+
+Task<Written> writeWithVersion(Context& cx, SqlStatement statement, const std::string& tenantId) {
+  std::vector<SqlStatement> batch;
+  batch.push_back(std::move(statement));
+  batch.push_back(tenant_sql::contentVersion(tenantId));
+  D1BatchResult r = co_await cx.io.batch(std::move(batch));
+  Written w;
+  if (!r.ok || r.results.size() != 2) {
+    w.write.error = r.error.empty() ? "d1 batch returned no results" : r.error;
+    co_return w;
+  }
+  w.write = std::move(r.results[0]);
+  if (!r.results[1].rows.empty()) w.contentVersion = jsonInt(r.results[1].rows[0], "content_version");
+  co_return w;
+}
+
+// After a write that changed something: this location forgets the tenant's stamp (its next page
+// view sees the write) and keeps the written post for its next view.
+Task<void> afterWrite(Context& cx, const Tenant& tenant, const Post* post, long long contentVersion) {
+  co_await Content::forgetStamp(cx, tenant.subdomain);
+  if (post) Content::storeWrittenPost(cx, *post, contentVersion);
+}
+
 HttpResponse postNotFound(std::string_view slug) {
   return errorResponse({404, "post.not_found", "there is no post '" + std::string(slug) + "'", ""});
 }
@@ -146,9 +175,10 @@ Task<HttpResponse> createPost(Context& cx, const Tenant& tenant) {
   post.tenantId = tenant.id;
   post.createdAt = cx.now;
   applyPostInput(post, in, cx.now);
-  D1Result r = co_await cx.io.query(post_sql::insert(post));
-  if (!r.ok) co_return storageFailure(cx, "post insert", r.error);
-  if (r.changes == 0) co_return slugTaken(post.slug);
+  Written w = co_await writeWithVersion(cx, post_sql::insert(post), tenant.id);
+  if (!w.write.ok) co_return storageFailure(cx, "post insert", w.write.error);
+  if (w.write.changes == 0) co_return slugTaken(post.slug);
+  co_await afterWrite(cx, tenant, &post, w.contentVersion);
   cx.io.log("info", "post created", {{"tenant", tenant.subdomain}, {"slug", post.slug}, {"id", post.id}});
   HttpResponse res = jsonResponse(201, {{"post", post.toJson(true)}});
   res.set("location", "/api/posts/" + post.slug);
@@ -173,9 +203,9 @@ Task<HttpResponse> updatePost(Context& cx, const Tenant& tenant, const std::stri
                                  std::to_string(*in.expectedVersion),
                              "version"});
   applyPostInput(post, in, cx.now);
-  D1Result r = co_await cx.io.query(post_sql::update(post, baseVersion));
-  if (!r.ok) co_return storageFailure(cx, "post update", r.error);
-  if (r.changes == 0) {
+  Written w = co_await writeWithVersion(cx, post_sql::update(post, baseVersion), tenant.id);
+  if (!w.write.ok) co_return storageFailure(cx, "post update", w.write.error);
+  if (w.write.changes == 0) {
     // Either another write bumped the version since our read, or the new slug is taken.
     if (post.slug != slug) {
       D1Result clash = co_await cx.io.query(post_sql::bySlug(tenant.id, post.slug));
@@ -186,6 +216,8 @@ Task<HttpResponse> updatePost(Context& cx, const Tenant& tenant, const std::stri
                              "version"});
   }
   post.version = baseVersion + 1;
+  post.storageLocation = "d1";  // an update brings the content back to D1 (post_sql::update)
+  co_await afterWrite(cx, tenant, &post, w.contentVersion);
   cx.io.log("info", "post updated", {{"tenant", tenant.subdomain}, {"slug", post.slug}, {"version", post.version}});
   co_return jsonResponse(200, {{"post", post.toJson(true)}});
 }
@@ -195,9 +227,10 @@ Task<HttpResponse> deletePost(Context& cx, const Tenant& tenant, const std::stri
   if (!current.ok) co_return storageFailure(cx, "post read", current.error);
   if (current.rows.empty()) co_return postNotFound(slug);
   const std::string id = jsonString(current.rows[0], "id");
-  D1Result r = co_await cx.io.query(post_sql::remove(tenant.id, id));
-  if (!r.ok) co_return storageFailure(cx, "post delete", r.error);
-  if (r.changes == 0) co_return postNotFound(slug);
+  Written w = co_await writeWithVersion(cx, post_sql::remove(tenant.id, id), tenant.id);
+  if (!w.write.ok) co_return storageFailure(cx, "post delete", w.write.error);
+  if (w.write.changes == 0) co_return postNotFound(slug);
+  co_await afterWrite(cx, tenant, nullptr, w.contentVersion);
   cx.io.log("info", "post deleted", {{"tenant", tenant.subdomain}, {"slug", slug}, {"id", id}});
   HttpResponse res;
   res.status = 204;

@@ -62,6 +62,15 @@ Task<HttpResponse> route(Context& cx) {
 Task<HttpResponse> handleRequest(Context& cx) {
   HttpResponse response = co_await route(cx);
   if (cx.request.method == "HEAD") response.body.clear();
+  if (!cx.afterResponse.empty()) {
+    // Send the response now; cache fills and refreshes run after it (ctx.waitUntil).
+    Json effect = {{"kind", "respond"}, {"response", response.toJson()}};
+    co_await cx.io.perform(std::move(effect));
+    for (size_t i = 0; i < cx.afterResponse.size(); ++i) {
+      Task<void> work = std::move(cx.afterResponse[i]);  // the vector may grow while it runs
+      co_await work;
+    }
+  }
   co_return response;
 }
 

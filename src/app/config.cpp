@@ -20,6 +20,34 @@ long long positiveVar(const Json& vars, const char* key) {
   }
   return v;
 }
+
+// "browser/edge/swr" seconds, e.g. "300/3600/86400"; false (and `out` untouched) when malformed.
+bool parseTtl(const Json& vars, const char* key, cache::Ttl& out) {
+  auto it = vars.find(key);
+  if (it == vars.end() || !it->is_string()) return false;
+  const std::string& s = it->get_ref<const std::string&>();
+  long long parts[3] = {0, 0, 0};
+  int n = 0;
+  size_t i = 0;
+  while (n < 3) {
+    size_t j = s.find('/', i);
+    std::string part = s.substr(i, j == std::string::npos ? std::string::npos : j - i);
+    if (part.empty() || part.size() > 8 || part.find_first_not_of("0123456789") != std::string::npos) return false;
+    parts[n++] = std::stoll(part);
+    if (j == std::string::npos) break;
+    i = j + 1;
+  }
+  if (n != 3 || i == 0 || s.find('/', i) != std::string::npos) return false;
+  out = {int(parts[0]), int(parts[1]), int(parts[2])};
+  return true;
+}
+
+std::string lowerString(const Json& vars, const char* key) {
+  std::string v = jsonString(vars, key);
+  for (auto& ch : v) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return v;
+}
+
 }  // namespace
 
 Config Config::fromVars(const Json& vars) {
@@ -40,6 +68,13 @@ Config Config::fromVars(const Json& vars) {
   }
   if (auto v = positiveVar(vars, "POSTS_PER_PAGE"); v > 0 && v <= 100) c.postsPerPage = int(v);
   if (auto v = positiveVar(vars, "MAX_MARKDOWN_BYTES"); v > 0 && v <= (16 << 20)) c.maxMarkdownBytes = size_t(v);
+  // Caching is on unless CACHE_MODE says off (the naive mode the cache benchmark compares with).
+  c.cache.enabled = lowerString(vars, "CACHE_MODE") != "off";
+  if (auto v = positiveVar(vars, "STAMP_TTL_SECONDS"); v > 0 && v <= 3600) c.cache.stampTtl = int(v);
+  parseTtl(vars, "TTL_HOT", c.cache.hot);
+  parseTtl(vars, "TTL_WARM", c.cache.warm);
+  parseTtl(vars, "TTL_COLD", c.cache.cold);
+  parseTtl(vars, "TTL_LIST", c.cache.list);
   return c;
 }
 

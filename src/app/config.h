@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <string>
 
+#include "cache/policy.h"
 #include "core/json.h"
 
 namespace lattice {
@@ -16,6 +17,8 @@ struct Config {
   int apiPageSize = 50;                  // API list default page size (max 100)
   size_t maxMarkdownBytes = 1 << 20;     // MAX_MARKDOWN_BYTES (1 MiB)
   size_t maxJsonOverheadBytes = 64 << 10;  // body allowance beyond the markdown for other fields
+  size_t maxIndexPosts = 10000;          // a tenant's public index (lists, feed, sitemap) is capped here
+  cache::CachePolicy cache;              // CACHE_MODE, STAMP_TTL_SECONDS, TTL_HOT/WARM/COLD/LIST
 
   // From the env vars object (all values are strings, as Workers vars usually are; numbers and
   // booleans are accepted too). Unknown keys are ignored; bad values keep the default.

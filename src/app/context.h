@@ -3,9 +3,11 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "app/config.h"
 #include "core/io.h"
+#include "core/task.h"
 #include "core/time.h"
 #include "http/http.h"
 
@@ -17,6 +19,9 @@ struct Context {
   HttpRequest request;
   UnixMillis now = 0;
   std::string random;  // 64 hex characters of fresh randomness from the host, per request
+  // Work that may run after the response has been sent (cache fills, stale refreshes): the
+  // Worker keeps it alive with ctx.waitUntil. Each is a not-yet-started task.
+  std::vector<Task<void>> afterResponse;
 
   // A new random identifier: prefix + 20 hex characters taken from `random`, so that one request
   // can mint a few distinct ids (index 0..2).

@@ -1,12 +1,69 @@
-// Public pages of a tenant's blog.
+// Public pages of a tenant's blog: /, /blog, /blog/{slug}, /tags/{tag}, /feed.xml, /sitemap.xml.
+//
+// A view resolves the tenant's stamp (src/cache/stamp.h), derives the page's epoch (the versions
+// its bytes depend on), and answers from, in order: If-None-Match (304), the location's Cache API
+// under a key holding the epoch, or a render from KV/D1 (src/app/content.h) that then fills the
+// cache. Requests with credentials, and CACHE_MODE=off, skip every cache.
+#include "app/content.h"
 #include "app/routes.h"
 #include "blog/pages.h"
 #include "blog/post-input.h"
 #include "blog/post.h"
+#include "blog/syndication.h"
+#include "cache/keys.h"
+#include "cache/policy.h"
+#include "cache/store.h"
 
 namespace lattice {
 
 namespace {
+
+enum class PageKind { Root, List, Post, Feed, Sitemap, Other };
+
+// What a path asks for, in canonical form (`route` names it in cache keys: unknown query
+// parameters are dropped, so they cannot be used to bypass the cache).
+struct PageRequest {
+  PageKind kind = PageKind::Other;
+  std::string slug;
+  std::optional<std::string> tag;
+  std::optional<int> page = 1;  // nullopt: a malformed ?page
+  std::string route;
+  bool valid = true;  // a well-formed slug/tag/page (else a 404 without a lookup)
+};
+
+PageRequest classify(const std::vector<std::string>& segments, const HttpRequest& req) {
+  PageRequest p;
+  const size_t n = segments.size();
+  auto listPage = [&](std::string base) {
+    p.kind = PageKind::List;
+    p.page = req.intParam("page", 1, 1, 999999);
+    p.valid = p.page.has_value() && (!p.tag || validTag(*p.tag));
+    p.route = base + (p.page && *p.page > 1 ? "?page=" + std::to_string(*p.page) : "");
+  };
+  if (n == 0) {
+    p.kind = PageKind::Root;
+  } else if (n == 1 && segments[0] == "blog") {
+    listPage("/blog");
+  } else if (n == 2 && segments[0] == "tags") {
+    p.tag = segments[1];
+    listPage("/tags/" + percentEncode(segments[1]));
+  } else if (n == 2 && segments[0] == "blog") {
+    p.kind = PageKind::Post;
+    p.slug = segments[1];
+    p.valid = validSlug(p.slug);
+    p.route = "/blog/" + percentEncode(p.slug);
+  } else if (n == 1 && segments[0] == "feed.xml") {
+    p.kind = PageKind::Feed;
+    p.route = "/feed.xml";
+  } else if (n == 1 && segments[0] == "sitemap.xml") {
+    p.kind = PageKind::Sitemap;
+    p.route = "/sitemap.xml";
+  } else {
+    p.valid = false;
+  }
+  if (!p.valid) p.route = "/404";  // every malformed or unknown path shares one cached 404
+  return p;
+}
 
 HttpResponse redirect(int status, std::string location) {
   HttpResponse r;
@@ -19,28 +76,163 @@ HttpResponse notFoundPage(const Tenant* tenant, std::string_view heading, std::s
   return pages::htmlResponse(404, pages::notFound(tenant, heading, detail));
 }
 
-Task<HttpResponse> listPage(Context& cx, const Tenant& tenant, std::optional<std::string> tag) {
-  auto page = cx.request.intParam("page", 1, 1, 999999);
-  if (!page) co_return notFoundPage(&tenant, "Page not found", "That page number does not exist.");
-  const int perPage = cx.config.postsPerPage;
-  const int offset = (*page - 1) * perPage;
-  // Chosen before co_await: g++ 12 destroys a conditional's temporary twice inside co_await.
-  SqlStatement statement = tag ? post_sql::publishedPageByTag(tenant.id, *tag, cx.now, perPage, offset)
-                               : post_sql::publishedPage(tenant.id, cx.now, perPage, offset);
-  D1Result rows = co_await cx.io.query(std::move(statement));
-  if (!rows.ok) co_return storageFailure(cx, "post list", rows.error);
+HttpResponse xmlResponse(std::string contentType, std::string body) {
+  HttpResponse r;
+  r.set("content-type", std::move(contentType));
+  r.set("x-content-type-options", "nosniff");
+  r.body = std::move(body);
+  return r;
+}
+
+// A rendered page and how it may be cached.
+struct Rendered {
+  HttpResponse response;
+  cache::Ttl ttl;        // for a 200
+  std::string cacheTag;  // Cache-Tag, for zone purges
+};
+
+// The public posts on one list page (or the first `limit` for the feed). With caches, a slice of
+// the tenant's index; without, a paged query (the naive baseline reads only what it shows).
+Task<Fetched<pages::ListPage>> listPosts(Context& cx, Content& content, const cache::Stamp& stamp,
+                                         std::optional<std::string> tag, int page, int perPage) {
   pages::ListPage list;
-  list.page = *page;
-  list.tag = std::move(tag);
+  list.page = page;
+  list.tag = tag;
+  const size_t offset = size_t(page - 1) * size_t(perPage);
+  if (content.usesCaches()) {
+    auto index = co_await content.index(stamp);
+    if (!index.ok()) co_return Fetched<pages::ListPage>{{}, index.error};
+    size_t seen = 0;
+    for (auto& post : index.value) {
+      if (!post.isPublicAt(cx.now)) continue;
+      if (tag && std::find(post.tags.begin(), post.tags.end(), *tag) == post.tags.end()) continue;
+      if (seen++ < offset) continue;
+      if (list.posts.size() == size_t(perPage)) {
+        list.hasNext = true;
+        break;
+      }
+      list.posts.push_back(std::move(post));
+    }
+    co_return Fetched<pages::ListPage>{std::move(list), ""};
+  }
+  // Chosen before co_await: g++ 12 destroys a conditional's temporary twice inside co_await.
+  SqlStatement statement = tag ? post_sql::publishedPageByTag(stamp.tenantId, *tag, cx.now, perPage, int(offset))
+                               : post_sql::publishedPage(stamp.tenantId, cx.now, perPage, int(offset));
+  D1Result rows = co_await cx.io.query(std::move(statement));
+  if (!rows.ok) co_return Fetched<pages::ListPage>{{}, rows.error};
   for (const auto& row : rows.rows) list.posts.push_back(Post::fromRow(row));
-  if (static_cast<int>(list.posts.size()) > perPage) {
+  if (list.posts.size() > size_t(perPage)) {
     list.hasNext = true;
     list.posts.pop_back();
   }
-  if (list.posts.empty() && (*page > 1 || list.tag))
-    co_return notFoundPage(&tenant, "Nothing here", list.tag ? "No published posts carry this tag."
-                                                             : "There are no posts on this page.");
-  co_return pages::htmlResponse(200, pages::blogIndex(tenant, list, cx.request));
+  co_return Fetched<pages::ListPage>{std::move(list), ""};
+}
+
+Task<Fetched<std::vector<Post>>> publicPosts(Context& cx, Content& content, const cache::Stamp& stamp) {
+  auto index = co_await content.index(stamp);
+  if (!index.ok()) co_return index;
+  std::erase_if(index.value, [&](const Post& p) { return !p.isPublicAt(cx.now); });
+  co_return index;
+}
+
+Task<Rendered> render(Context& cx, Content& content, const cache::Stamp& stamp, const PageRequest& page) {
+  const cache::CachePolicy& policy = cx.config.cache;
+  const std::string tenantTag = "tenant:" + stamp.subdomain;
+  Rendered out{{}, policy.list, tenantTag + ",list:" + stamp.subdomain};
+  auto tenant = co_await content.tenant(stamp);
+  if (!tenant.ok()) co_return Rendered{storageFailure(cx, "tenant", tenant.error), {}, {}};
+  if (!tenant.value)
+    co_return Rendered{notFoundPage(nullptr, "Blog not found", "There is no blog here."), {}, tenantTag};
+  const Tenant& t = *tenant.value;
+  if (!page.valid) {
+    out.response = notFoundPage(&t, "Page not found", "There is nothing at this address.");
+    co_return out;
+  }
+  const std::string origin = pages::origin(cx.request);
+  switch (page.kind) {
+    case PageKind::Post: {
+      auto post = co_await content.post(stamp, page.slug);
+      if (!post.ok()) co_return Rendered{storageFailure(cx, "post", post.error), {}, {}};
+      if (!post.value || !post.value->isPublicAt(cx.now)) {
+        out.response = notFoundPage(&t, "Post not found", "There is no post at this address.");
+        co_return out;
+      }
+      out.ttl = policy.forTier(cache::tierOf(post.value->storageLocation));
+      out.cacheTag = tenantTag + ",post:" + stamp.subdomain + ":" + post.value->id;
+      out.response = pages::htmlResponse(200, pages::postPage(t, *post.value, cx.request));
+      co_return out;
+    }
+    case PageKind::List: {
+      auto list = co_await listPosts(cx, content, stamp, page.tag, *page.page, cx.config.postsPerPage);
+      if (!list.ok()) co_return Rendered{storageFailure(cx, "post list", list.error), {}, {}};
+      if (list.value.posts.empty() && (*page.page > 1 || page.tag)) {
+        out.response = notFoundPage(&t, "Nothing here", page.tag ? "No published posts carry this tag."
+                                                                 : "There are no posts on this page.");
+      } else {
+        out.response = pages::htmlResponse(200, pages::blogIndex(t, list.value, cx.request));
+      }
+      co_return out;
+    }
+    case PageKind::Feed:
+    case PageKind::Sitemap: {
+      auto posts = co_await publicPosts(cx, content, stamp);
+      if (!posts.ok()) co_return Rendered{storageFailure(cx, "index", posts.error), {}, {}};
+      out.response = page.kind == PageKind::Feed
+                         ? xmlResponse("application/atom+xml; charset=utf-8", syndication::atomFeed(t, posts.value, origin))
+                         : xmlResponse("application/xml; charset=utf-8", syndication::sitemap(t, posts.value, origin));
+      co_return out;
+    }
+    case PageKind::Root:
+    case PageKind::Other: break;
+  }
+  out.response = notFoundPage(&t, "Page not found", "There is nothing at this address.");
+  co_return out;
+}
+
+// Headers a public response carries to the client: browser and edge lifetimes, tags, validator.
+void setPublicHeaders(HttpResponse& r, const Rendered& rendered, const std::string& etag) {
+  if (r.status == 200) {
+    r.set("cache-control", cache::browserCacheControl(rendered.ttl));
+    r.set("cdn-cache-control", cache::edgeCacheControl(rendered.ttl));
+    r.set("etag", etag);
+  } else {
+    r.set("cache-control", "no-store");  // a 404 may become a page any moment; browsers must ask again
+  }
+  if (!rendered.cacheTag.empty()) r.set("cache-tag", rendered.cacheTag);
+}
+
+// The copy kept at the edge: the client's headers, with Cache-Control telling the Cache API how
+// long to keep it (the versioned key makes a long lifetime safe; no stale-while-revalidate, so
+// an expired copy goes back to KV, which refreshes itself) and the client's value set aside.
+constexpr const char* kClientCacheControl = "x-lattice-client-cache-control";
+
+HttpResponse edgeCopy(const HttpResponse& r, const Rendered& rendered, const cache::CachePolicy& policy) {
+  HttpResponse kept = r;
+  kept.set(kClientCacheControl, r.header("cache-control"));
+  kept.set("cache-control",
+           "public, max-age=" + std::to_string(r.status == 200 ? rendered.ttl.edge : policy.notFoundEdge));
+  kept.remove("x-lattice-cache");
+  return kept;
+}
+
+HttpResponse fromEdgeCopy(HttpResponse hit) {
+  hit.set("cache-control", hit.header(kClientCacheControl));
+  for (const char* h : {kClientCacheControl, "cf-cache-status", "age", "expires"}) hit.remove(h);
+  return hit;
+}
+
+HttpResponse notModified(const HttpResponse& like) {
+  HttpResponse r;
+  r.status = 304;
+  for (const char* h : {"etag", "cache-control", "cdn-cache-control", "cache-tag"})
+    if (auto v = like.header(h); !v.empty()) r.set(h, v);
+  return r;
+}
+
+HttpResponse tagged(HttpResponse r, std::string_view how, Context& cx) {
+  r.set("x-lattice-cache", std::string(how));
+  cx.io.metric("cache." + std::string(how));
+  return r;
 }
 
 }  // namespace
@@ -53,11 +245,15 @@ Task<HttpResponse> handlePublicPage(Context& cx, const std::string& subdomain,
     r.set("allow", "GET, HEAD");
     co_return r;
   }
-  D1Result tenantRows = co_await cx.io.query(tenant_sql::bySubdomain(subdomain));
-  if (!tenantRows.ok) co_return storageFailure(cx, "tenant lookup", tenantRows.error);
-  if (tenantRows.rows.empty())
-    co_return notFoundPage(nullptr, "Blog not found", "There is no blog called “" + subdomain + "” here.");
-  const Tenant tenant = Tenant::fromRow(tenantRows.rows[0]);
+  const bool credentials = cache::hasCredentials(req);
+  Content content(cx, cx.config.cache.enabled && !credentials);
+  auto stamp = co_await content.stamp(subdomain);
+  if (!stamp.ok()) co_return storageFailure(cx, "tenant lookup", stamp.error);
+  if (!stamp.value.found) {
+    HttpResponse r = notFoundPage(nullptr, "Blog not found", "There is no blog called “" + subdomain + "” here.");
+    r.set("cache-control", "no-store");
+    co_return r;
+  }
 
   if (req.path.size() > 1 && req.path.back() == '/') {
     std::string trimmed = req.path;
@@ -67,20 +263,45 @@ Task<HttpResponse> handlePublicPage(Context& cx, const std::string& subdomain,
     trimmed = "/" + trimmed.substr(std::min(trimmed.find_first_not_of("/\\"), trimmed.size()));
     co_return redirect(301, trimmed + (req.query.empty() ? "" : "?" + req.query));
   }
-  if (segments.empty()) co_return redirect(302, "/blog");
-  if (segments[0] == "blog" && segments.size() == 1) co_return co_await listPage(cx, tenant, std::nullopt);
-  if (segments[0] == "tags" && segments.size() == 2) {
-    if (!validTag(segments[1])) co_return notFoundPage(&tenant, "Tag not found", "No posts carry this tag.");
-    co_return co_await listPage(cx, tenant, segments[1]);
+  const PageRequest page = classify(segments, req);
+  if (page.kind == PageKind::Root) co_return redirect(302, "/blog");
+
+  const std::string epoch = page.kind == PageKind::Post && page.valid ? stamp.value.postEpoch(page.slug)
+                                                                      : stamp.value.listEpoch();
+  const std::string etag = cache::etag(std::string(cache::kRenderGeneration) + "-" + epoch);
+  const std::string key = cache::pageUrl(subdomain, cx.config.baseDomain, page.route, pages::origin(req), epoch);
+
+  if (content.usesCaches()) {
+    auto hit = co_await cache::edgeMatch(cx.io, key);
+    if (hit && hit->status != 200) co_return tagged(fromEdgeCopy(std::move(*hit)), "hit", cx);
+    if (cache::ifNoneMatchHits(req.header("if-none-match"), etag)) {
+      // The client has this version: no body, and no KV, D1 or R2 read. Headers come from the
+      // edge copy when there is one, else from the policy's defaults for the page kind.
+      HttpResponse like;
+      if (hit) {
+        like = fromEdgeCopy(std::move(*hit));
+      } else {
+        const cache::CachePolicy& policy = cx.config.cache;
+        Rendered defaults{{}, page.kind == PageKind::Post ? policy.hot : policy.list, "tenant:" + subdomain};
+        like.status = 200;
+        setPublicHeaders(like, defaults, etag);
+      }
+      co_return tagged(notModified(like), "not-modified", cx);
+    }
+    if (hit) co_return tagged(fromEdgeCopy(std::move(*hit)), "hit", cx);
   }
-  if (segments[0] == "blog" && segments.size() == 2) {
-    if (!validSlug(segments[1])) co_return notFoundPage(&tenant, "Post not found", "There is no post at this address.");
-    D1Result rows = co_await cx.io.query(post_sql::publishedBySlug(tenant.id, segments[1], cx.now));
-    if (!rows.ok) co_return storageFailure(cx, "post", rows.error);
-    if (rows.rows.empty()) co_return notFoundPage(&tenant, "Post not found", "There is no post at this address.");
-    co_return pages::htmlResponse(200, pages::postPage(tenant, Post::fromRow(rows.rows[0]), req));
+
+  Rendered rendered = co_await render(cx, content, stamp.value, page);
+  HttpResponse& r = rendered.response;
+  if (r.status != 200 && r.status != 404) co_return std::move(r);  // 503: nothing to cache
+  if (credentials) {
+    r.set("cache-control", cache::kPrivateNoStore);
+    co_return tagged(std::move(r), "bypass", cx);
   }
-  co_return notFoundPage(&tenant, "Page not found", "There is nothing at this address.");
+  setPublicHeaders(r, rendered, etag);
+  if (!content.usesCaches()) co_return tagged(std::move(r), "off", cx);
+  cx.afterResponse.push_back(cache::edgePut(cx.io, key, edgeCopy(r, rendered, cx.config.cache)));
+  co_return tagged(std::move(r), "miss", cx);
 }
 
 }  // namespace lattice

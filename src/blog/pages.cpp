@@ -69,6 +69,9 @@ std::string layout(const Tenant* tenant, const Head& head, std::string_view main
   if (!head.description.empty())
     h += "<meta property=\"og:description\" content=\"" + escapeHtml(head.description) + "\">";
   if (tenant) h += "<meta property=\"og:site_name\" content=\"" + escapeHtml(tenant->displayName) + "\">";
+  if (tenant)
+    h += "<link rel=\"alternate\" type=\"application/atom+xml\" href=\"/feed.xml\" title=\"" +
+         escapeHtml(tenant->displayName) + "\">";
   h += head.extraMeta;
   h += "<style>";
   h += kStyle;

@@ -63,6 +63,26 @@ Json Post::toJson(bool withContent) const {
   return j;
 }
 
+Json Post::toRow() const {
+  return {{"id", id},
+          {"tenant_id", tenantId},
+          {"slug", slug},
+          {"title", title},
+          {"description", description},
+          {"tags", Json(tags).dump()},
+          {"markdown", markdown},
+          {"html", html},
+          {"gutter", gutter.dump()},
+          {"status", status},
+          {"published_at", optionalTime(publishedAt)},
+          {"created_at", createdAt},
+          {"updated_at", updatedAt},
+          {"version", version},
+          {"storage_location", storageLocation},
+          {"content_hash", contentHash},
+          {"word_count", wordCount}};
+}
+
 int Post::readingMinutes() const { return std::max<int>(1, static_cast<int>((wordCount + 229) / 230)); }
 
 namespace post_sql {
@@ -72,6 +92,22 @@ SqlStatement publishedBySlug(std::string_view tenantId, std::string_view slug, U
             WHERE p.tenant_id = ?1 AND p.slug = ?2 AND p.status = 'published'
               AND p.published_at <= ?3)",
           Json::array({std::string(tenantId), std::string(slug), now})};
+}
+
+SqlStatement bySlugVersioned(std::string_view tenantId, std::string_view slug) {
+  return {std::string("SELECT t.content_version AS cache_at, ") + kFullColumns + R"( FROM tenants t
+            LEFT JOIN posts p ON p.tenant_id = t.id AND p.slug = ?2 WHERE t.id = ?1)",
+          Json::array({std::string(tenantId), std::string(slug)})};
+}
+
+SqlStatement publicIndexVersioned(std::string_view tenantId, size_t max, size_t withHtml) {
+  return {std::string("SELECT t.content_version AS cache_at, ") + kListColumns + R"(,
+              CASE WHEN ROW_NUMBER() OVER (ORDER BY p.published_at DESC, p.id DESC) <= ?3
+                   THEN p.html END AS html
+            FROM tenants t
+            LEFT JOIN posts p ON p.tenant_id = t.id AND p.status = 'published' WHERE t.id = ?1
+            ORDER BY p.published_at DESC, p.id DESC LIMIT ?2)",
+          Json::array({std::string(tenantId), static_cast<long long>(max), static_cast<long long>(withHtml)})};
 }
 
 SqlStatement bySlug(std::string_view tenantId, std::string_view slug) {

@@ -32,6 +32,10 @@ struct Post {
 
   // From a row of any of the SELECTs below (missing columns keep their defaults).
   static Post fromRow(const Json& row);
+  // A row as the SELECTs below return it (what the KV cache stores).
+  Json toRow() const;
+  // Published, and its publication time has come.
+  bool isPublicAt(UnixMillis now) const { return status == "published" && publishedAt && *publishedAt <= now; }
   // The API representation; `withContent` adds markdown and html.
   Json toJson(bool withContent) const;
   // Minutes to read at ~230 words a minute, at least 1.
@@ -43,6 +47,13 @@ namespace post_sql {
 
 // A published, already-public post by slug (publish time not in the future).
 SqlStatement publishedBySlug(std::string_view tenantId, std::string_view slug, UnixMillis now);
+// For the caches: one row with `cache_at` (the tenant's content_version in the same snapshot) and
+// the post's columns, NULL when there is no post at `slug`. Any status.
+SqlStatement bySlugVersioned(std::string_view tenantId, std::string_view slug);
+// For the caches: every published post's list columns (scheduled ones too; callers filter by
+// time), newest first, at most `max`, the first `withHtml` with their html (for the feed); each
+// row with `cache_at` (and one row of NULLs if none).
+SqlStatement publicIndexVersioned(std::string_view tenantId, size_t max, size_t withHtml);
 // Any post by slug, all statuses (owner API).
 SqlStatement bySlug(std::string_view tenantId, std::string_view slug);
 // A page of public posts, newest first; asks for limit+1 rows so the caller knows if more follow.

@@ -35,13 +35,17 @@ std::string pageUrl(std::string_view origin, std::string_view section, std::stri
   return url;
 }
 
+// An entry's <updated>: its last edit, or its publication if that came later (a post written
+// ahead and scheduled is new to readers when it goes live).
+UnixMillis lastChanged(const Post& p) { return std::max(p.updatedAt, p.publishedAt.value_or(0)); }
+
 }  // namespace
 
 std::string atomFeed(const Tenant& tenant, const std::vector<Post>& posts, std::string_view origin,
                      size_t limit) {
   const size_t count = std::min(limit, posts.size());
   UnixMillis updated = 0;
-  for (size_t i = 0; i < count; ++i) updated = std::max(updated, posts[i].updatedAt);
+  for (size_t i = 0; i < count; ++i) updated = std::max(updated, lastChanged(posts[i]));
 
   const std::string feedId = std::string(kTagPrefix) + percentEncode(tenant.id);
   const std::string base(origin);
@@ -69,7 +73,7 @@ std::string atomFeed(const Tenant& tenant, const std::vector<Post>& posts, std::
     appendXmlEscaped(x, pageUrl(origin, "/blog/", p.slug));
     x += "\"/>\n";
     if (p.publishedAt) element(x, "published", formatIso8601(*p.publishedAt));
-    element(x, "updated", formatIso8601(p.updatedAt));
+    element(x, "updated", formatIso8601(lastChanged(p)));
     for (const std::string& tag : p.tags) {
       x += "<category term=\"";
       appendXmlEscaped(x, tag);

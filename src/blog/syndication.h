@@ -21,7 +21,8 @@ namespace lattice::syndication {
 // Atom 1.0 (RFC 4287) feed of a tenant's public posts. `posts` are already filtered to what is
 // public and sorted newest first; at most `limit` entries are written, in that order.
 // `origin` is scheme and host without a trailing slash, e.g. "http://demo.localhost:8787".
-//   - feed <updated> is the newest updatedAt among the written entries, or the Unix epoch for
+//   - an entry's <updated> is max(updatedAt, publishedAt) (a scheduled post is new when it goes
+//     live); the feed's <updated> is the newest of those, or the Unix epoch for
 //     an empty feed (deterministic, unlike "now");
 //   - the feed-level <author> is the tenant's display name (entries carry none);
 //   - each entry has title, alternate link {origin}/blog/{slug}, id, published (when set),

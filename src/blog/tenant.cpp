@@ -12,7 +12,7 @@ bool validLabel(std::string_view s) {
   return true;
 }
 constexpr const char* kTenantColumns =
-    "id, subdomain, display_name, description, tier, theme, limits, content_version";
+    "id, subdomain, display_name, description, tier, theme, limits, content_version, config_version";
 }  // namespace
 
 HostTarget resolveHost(std::string_view host, std::string_view baseDomain) {
@@ -58,6 +58,7 @@ Tenant Tenant::fromRow(const Json& row) {
   if (auto theme = parseJson(jsonString(row, "theme", "{}")); theme && theme->is_object()) t.theme = *theme;
   if (auto limits = parseJson(jsonString(row, "limits", "{}")); limits && limits->is_object()) t.limits = *limits;
   t.contentVersion = jsonInt(row, "content_version");
+  t.configVersion = jsonInt(row, "config_version");
   return t;
 }
 
@@ -74,6 +75,15 @@ SqlStatement bySubdomainWithToken(std::string_view subdomain, std::string_view t
 SqlStatement bySubdomain(std::string_view subdomain) {
   return {std::string("SELECT ") + kTenantColumns + " FROM tenants WHERE subdomain = ?1",
           Json::array({std::string(subdomain)})};
+}
+
+SqlStatement byIdVersioned(std::string_view tenantId) {
+  return {std::string("SELECT config_version AS cache_at, ") + kTenantColumns + " FROM tenants WHERE id = ?1",
+          Json::array({std::string(tenantId)})};
+}
+
+SqlStatement contentVersion(std::string_view tenantId) {
+  return {"SELECT content_version FROM tenants WHERE id = ?1", Json::array({std::string(tenantId)})};
 }
 
 }  // namespace tenant_sql

@@ -30,6 +30,7 @@ struct Tenant {
   Json theme = Json::object();
   Json limits = Json::object();
   long long contentVersion = 0;
+  long long configVersion = 0;
 
   // Theme values safe to put into CSS: a #hex accent and a font family keyword.
   std::string accentColor() const;
@@ -44,6 +45,10 @@ namespace tenant_sql {
 // query authenticates and resolves an API request.
 SqlStatement bySubdomainWithToken(std::string_view subdomain, std::string_view tokenHash);
 SqlStatement bySubdomain(std::string_view subdomain);
+// For the caches: the tenant by id, with `cache_at` = its config_version.
+SqlStatement byIdVersioned(std::string_view tenantId);
+// The tenant's content_version (read in the same batch as a write, it is the write's version).
+SqlStatement contentVersion(std::string_view tenantId);
 }  // namespace tenant_sql
 
 }  // namespace lattice

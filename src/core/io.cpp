@@ -33,12 +33,13 @@ D1Result parseD1Result(const Json& r) {
   return out;
 }
 
-Task<D1Result> Io::query(SqlStatement statement) {
+Task<D1Result> Io::query(SqlStatement statement, std::string coalesce) {
   // Effects are built before co_await: g++ 12 mishandles braced literals inside co_await.
   Json effect = {{"kind", "d1.query"},
                  {"binding", binding::kDatabase},
                  {"sql", std::move(statement.sql)},
                  {"params", std::move(statement.params)}};
+  if (!coalesce.empty()) effect["coalesce"] = std::move(coalesce);
   Json r = co_await perform(std::move(effect));
   co_return parseD1Result(r);
 }

@@ -3,7 +3,7 @@
 // test driver natively), which performs it and resumes the core with a JSON result.
 //
 // Effect kinds and result shapes (the contract every driver implements):
-//   d1.query  {binding, sql, params}          -> {ok, rows:[{col:val}], meta:{rows_read, rows_written, changes, last_row_id}}
+//   d1.query  {binding, sql, params, coalesce?} -> {ok, rows:[{col:val}], meta:{rows_read, rows_written, changes, last_row_id}}
 //   d1.batch  {binding, statements:[{sql, params}]}  -> {ok, results:[{rows, meta}]}  (one transaction)
 //   kv.get    {binding, key}                  -> {ok, value: string|null}
 //   kv.put    {binding, key, value, ttl?}     -> {ok}
@@ -18,6 +18,8 @@
 //   do.call   {binding, name, request:{method, path, headers, body}} -> {ok, response}
 //   body.read {max}                           -> {ok, text, truncated}   (request body, at most max bytes)
 //   metrics.read {}                           -> {ok, counters:{...}}
+//   respond   {response}                      -> {ok}   the response is sent now; the core goes
+//                                                       on with work after it (ctx.waitUntil)
 // Any failure is {ok:false, error:"message"}. Fire-and-forget effects (log, metric) do not
 // suspend: they ride along with the next step as "emits".
 #pragma once
@@ -81,7 +83,9 @@ class Io {
   void log(std::string_view level, std::string_view message, Json fields = Json::object());
   void metric(std::string_view name, double value = 1);
 
-  Task<D1Result> query(SqlStatement statement);
+  // `coalesce`, when set, names what the statement reads: the driver may answer concurrent
+  // identical reads (same name) in one isolate with a single D1 query.
+  Task<D1Result> query(SqlStatement statement, std::string coalesce = {});
   Task<D1BatchResult> batch(std::vector<SqlStatement> statements);
 
   // The driver side (Session): what the core is waiting for, and how to resume it.

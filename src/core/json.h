@@ -59,6 +59,14 @@ inline std::string jsonString(const Json& j, const char* key, std::string fallba
   auto it = j.find(key);
   return (it != j.end() && it->is_string()) ? it->get<std::string>() : fallback;
 }
+// j[key] for an object that has it, else null (never inserts, never throws).
+inline const Json& jsonValue(const Json& j, const char* key) {
+  static const Json null;
+  if (!j.is_object()) return null;
+  auto it = j.find(key);
+  return it == j.end() ? null : *it;
+}
+
 inline long long jsonInt(const Json& j, const char* key, long long fallback = 0) {
   auto it = j.find(key);
   if (it == j.end()) return fallback;

@@ -124,6 +124,11 @@ HttpResponse& HttpResponse::set(std::string name, std::string value) {
   return *this;
 }
 
+HttpResponse& HttpResponse::remove(std::string_view name) {
+  std::erase_if(headers, [&](const auto& h) { return lower(h.first) == lower(name); });
+  return *this;
+}
+
 std::string HttpResponse::header(std::string_view name) const {
   for (const auto& [k, v] : headers)
     if (lower(k) == lower(name)) return v;

@@ -38,6 +38,7 @@ struct HttpResponse {
   std::string body;
 
   HttpResponse& set(std::string name, std::string value);
+  HttpResponse& remove(std::string_view name);
   std::string header(std::string_view name) const;
   Json toJson() const;
   static HttpResponse fromJson(const Json& j);

@@ -409,7 +409,7 @@ TEST_CASE("core: Engine::resume with an unknown id is a 500") {
 }
 
 TEST_CASE("core: Engine tracks requests in flight and forgets them when they finish") {
-  Engine e(lattice::Config::fromVars(Json{{"BASE_DOMAIN", "localhost"}}));
+  Engine e(lattice::Config::fromVars(Json{{"BASE_DOMAIN", "localhost"}, {"CACHE_MODE", "off"}}));
 
   // No effects needed: answered at once, nothing stays active.
   Json landing = e.begin(envelope("GET", "http://localhost:8787/"));
@@ -424,8 +424,8 @@ TEST_CASE("core: Engine tracks requests in flight and forgets them when they fin
   REQUIRE(b.contains("effect"));
   CHECK(a["id"] != b["id"]);
   CHECK(a["effect"]["kind"] == "d1.query");
-  CHECK(a["effect"]["params"] == Json::array({"demo"}));
-  CHECK(b["effect"]["params"] == Json::array({"other"}));
+  CHECK(a["effect"]["params"][0] == "demo");
+  CHECK(b["effect"]["params"][0] == "other");
   CHECK(e.activeCount() == 2);
 
   // b's storage fails: 503, with the error log riding along on the final step.

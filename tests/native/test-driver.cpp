@@ -127,21 +127,57 @@ Json TestWorld::perform(const Json& effect, const std::string& body) {
     return ok({{"results", std::move(results)}});
   }
   const std::string key = jsonString(effect, "key");
-  if (kind == "kv.get") return ok({{"value", kv.count(key) ? Json(kv[key]) : Json(nullptr)}});
-  if (kind == "kv.put") { kv[key] = jsonString(effect, "value"); return ok(); }
-  if (kind == "kv.delete") { kv.erase(key); return ok(); }
+  auto live = [this](const std::map<std::string, Stored>& m, const std::string& k) -> const Stored* {
+    auto it = m.find(k);
+    return it != m.end() && (it->second.expires == 0 || now < it->second.expires) ? &it->second : nullptr;
+  };
+  if (kind == "kv.get") {
+    if (auto prev = kvPrevious_.find(key); prev != kvPrevious_.end() && now < prev->second.until) {
+      const auto& old = prev->second.value;
+      return ok({{"value", old && (old->expires == 0 || now < old->expires) ? old->value : Json(nullptr)}});
+    }
+    const Stored* s = live(kv, key);
+    return ok({{"value", s ? s->value : Json(nullptr)}});
+  }
+  if (kind == "kv.put") {
+    long long ttl = jsonInt(effect, "ttl");
+    if (ttl != 0 && ttl < 60) return fail("KV expiration_ttl must be at least 60 seconds");
+    kvWrite(key, Stored{jsonString(effect, "value"), ttl ? now + ttl * 1000 : 0});
+    return ok();
+  }
+  if (kind == "kv.delete") {
+    kvWrite(key, std::nullopt);
+    return ok();
+  }
   if (kind == "r2.get") return ok({{"value", r2.count(key) ? Json(r2[key]) : Json(nullptr)}});
   if (kind == "r2.head") return ok({{"exists", r2.count(key) > 0}, {"size", r2.count(key) ? r2[key].size() : 0}});
   if (kind == "r2.put") { r2[key] = jsonString(effect, "value"); return ok(); }
   if (kind == "r2.delete") { r2.erase(key); return ok(); }
   const std::string url = jsonString(effect, "url");
-  if (kind == "cache.match") return ok({{"response", cache.count(url) ? cache[url] : Json(nullptr)}});
-  if (kind == "cache.put") { cache[url] = effect["response"]; return ok(); }
+  if (kind == "cache.match") {
+    const Stored* s = live(cache, url);
+    return ok({{"response", s ? s->value : Json(nullptr)}});
+  }
+  if (kind == "cache.put") {
+    // Like the Cache API: kept for the response's max-age; private/no-store ones are refused.
+    HttpResponse r = HttpResponse::fromJson(effect["response"]);
+    const std::string cc = r.header("cache-control");
+    if (cc.find("private") != std::string::npos || cc.find("no-store") != std::string::npos)
+      return fail("cache.put of a response marked private/no-store");
+    size_t at = cc.find("max-age=");
+    long long maxAge = at == std::string::npos ? 0 : std::atoll(cc.c_str() + at + 8);
+    if (maxAge > 0) cache[url] = Stored{effect["response"], now + maxAge * 1000};
+    return ok();
+  }
   if (kind == "cache.delete") return ok({{"deleted", cache.erase(url) > 0}});
   if (kind == "body.read") {
     size_t max = static_cast<size_t>(jsonInt(effect, "max"));
     bool truncated = body.size() > max;
     return ok({{"text", truncated ? body.substr(0, max) : body}, {"truncated", truncated}});
+  }
+  if (kind == "respond") {
+    ++responded;
+    return ok();
   }
   if (kind == "metrics.read") {
     Json c = Json::object();
@@ -161,12 +197,17 @@ HttpResponse TestWorld::request(const std::string& method, const std::string& ho
   Json step = engine.begin({{"request", {{"method", method}, {"url", "http://" + host + path}, {"headers", h}}},
                             {"now", now},
                             {"random", random}});
+  std::optional<HttpResponse> sent;  // a response sent before the work after it finished
   for (int guard = 0; guard < 1000; ++guard) {
     if (step.contains("emits"))
-      for (const auto& e : step["emits"])
+      for (const auto& e : step["emits"]) {
         if (jsonString(e, "kind") == "log") logs.push_back(e);
-    if (step.contains("response")) return HttpResponse::fromJson(step["response"]);
-    step = engine.resume(jsonInt(step, "id"), perform(step["effect"], body));
+        if (jsonString(e, "kind") == "metric") counters["metric." + jsonString(e, "name")] += static_cast<long long>(jsonValue(e, "value").is_number() ? jsonValue(e, "value").get<double>() : 0);
+      }
+    if (step.contains("response")) return sent ? *sent : HttpResponse::fromJson(step["response"]);
+    const Json& effect = step["effect"];
+    if (jsonString(effect, "kind") == "respond" && !sent) sent = HttpResponse::fromJson(effect["response"]);
+    step = engine.resume(jsonInt(step, "id"), perform(effect, body));
   }
   FAIL("request did not finish within 1000 effects");
   return {};
@@ -198,6 +239,15 @@ void TestWorld::execScript(const std::string& script) {
 
 long long TestWorld::count(const std::string& table) {
   return jsonInt(sql("SELECT count(*) AS n FROM " + table)[0], "n");
+}
+
+void TestWorld::kvWrite(const std::string& key, std::optional<Stored> value) {
+  if (kvLag > 0) {
+    auto it = kv.find(key);
+    kvPrevious_[key] = Previous{it == kv.end() ? std::nullopt : std::optional<Stored>(it->second), now + kvLag};
+  }
+  if (value) kv[key] = std::move(*value);
+  else kv.erase(key);
 }
 
 std::string TestWorld::addTenant(const std::string& subdomain, const std::string& displayName) {

@@ -24,7 +24,8 @@ class TestWorld {
   TestWorld(const TestWorld&) = delete;
   TestWorld& operator=(const TestWorld&) = delete;
 
-  // Runs one request to completion. `host` may carry a port.
+  // Runs one request to completion, including work after the response (cache fills), and
+  // returns the response as the client got it. `host` may carry a port.
   HttpResponse request(const std::string& method, const std::string& host, const std::string& path,
                        std::map<std::string, std::string> headers = {}, const std::string& body = {});
   // Shorthand for an owner API call with a JSON body.
@@ -51,14 +52,29 @@ class TestWorld {
   std::map<std::string, long long> counters;  // effect kinds, as /__lattice/metrics reports them
   Json logs = Json::array();
   long long now = 1795000000000;  // 2026-11-18T...; tests move it explicitly
-  std::map<std::string, std::string> kv, r2;
-  std::map<std::string, Json> cache;
+  // KV and the Cache API honour expirations (KV's ttl, the stored Cache-Control max-age) against
+  // `now`. `kvLag`, when set, makes KV behave like a distant location: a get keeps answering what
+  // was there before the most recent put/delete of that key for that many milliseconds.
+  struct Stored {
+    Json value;
+    long long expires = 0;  // 0: never
+  };
+  std::map<std::string, Stored> kv, cache;
+  std::map<std::string, std::string> r2;
+  long long kvLag = 0;
+  int responded = 0;  // responses sent early (the `respond` effect)
   Engine engine;
 
  private:
   Json runStatement(const std::string& sql, const Json& params);
   sqlite3* db_ = nullptr;
   long long randomCounter_ = 0;
+  struct Previous {
+    std::optional<Stored> value;
+    long long until = 0;
+  };
+  std::map<std::string, Previous> kvPrevious_;  // for kvLag
+  void kvWrite(const std::string& key, std::optional<Stored> value);
 };
 
 }  // namespace lattice::testing

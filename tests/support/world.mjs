@@ -37,13 +37,15 @@ function template(seed) {
 }
 
 export class World {
-  static async start({ seed = false, vars = {} } = {}) {
+  // `script`: the worker entry (default worker-shim/index.mjs; tests may wrap it, e.g. with a
+  // lagging KV). `vars` override the Worker vars.
+  static async start({ seed = false, vars = {}, script = "worker-shim/index.mjs" } = {}) {
     if (!existsSync(join(ROOT, "build/wasm/lattice.wasm"))) throw new Error("build the wasm first (scripts/test does)");
     const state = mkdtempSync(join(tmpdir(), "lattice-world-"));
     cpSync(template(seed), state, { recursive: true });
     const mf = new Miniflare({
       modules: true,
-      scriptPath: join(ROOT, "worker-shim/index.mjs"),
+      scriptPath: join(ROOT, script),
       modulesRoot: ROOT,
       modulesRules: [
         { type: "ESModule", include: ["**/*.mjs"] },
@@ -85,6 +87,34 @@ export class World {
     if (token) headers.authorization = `Bearer ${token}`;
     if (body !== undefined) headers["content-type"] = "application/json";
     return this.fetch(host, path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  }
+
+  // The isolate's effect counters (GET /__lattice/metrics).
+  async counters() {
+    const res = await this.fetch("localhost:8787", "/__lattice/metrics");
+    return (await res.json()).counters;
+  }
+
+  // Waits until work the worker does after responding (cache fills, refreshes) has finished.
+  async settle() {
+    for (let i = 0; i < 500; i++) {
+      if (((await this.counters())["background.pending"] ?? 0) === 0) return;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error("background work did not finish");
+  }
+
+  // What `fn` cost: counter deltas (missing counters are 0), after background work settled.
+  async cost(fn) {
+    await this.settle();
+    const before = await this.counters();
+    const result = await fn();
+    await this.settle();
+    const after = await this.counters();
+    const delta = {};
+    for (const k of new Set([...Object.keys(before), ...Object.keys(after)])) delta[k] = (after[k] ?? 0) - (before[k] ?? 0);
+    delta.d1 = (delta["d1.query"] ?? 0) + (delta["d1.batch"] ?? 0);
+    return { result, delta, of: (k) => delta[k] ?? 0 };
   }
 
   async rows(sql, ...params) {

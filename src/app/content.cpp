@@ -1,0 +1,169 @@
+#include "app/content.h"
+
+#include <functional>
+
+#include "cache/keys.h"
+#include "cache/store.h"
+
+namespace lattice {
+
+namespace {
+
+using cache::KvEntry;
+
+// One object cached in KV in front of D1.
+struct CachedRead {
+  std::string kvKey;                          // also names the D1 read, for coalescing
+  SqlStatement query;                         // rows carry `cache_at`; rows without `id` are padding
+  std::function<bool(long long at)> current;  // is a copy read at version `at` still current?
+  std::function<cache::Ttl(const Json& rows)> ttl;
+  std::function<bool(const Json& rows)> storable;  // what may be kept (drafts never are)
+};
+
+KvEntry entryFromRows(const Json& rows, UnixMillis freshUntil) {
+  KvEntry e;
+  e.freshUntil = freshUntil;
+  for (const auto& row : rows) {
+    if (e.at == 0) e.at = jsonInt(row, "cache_at");
+    if (auto id = row.find("id"); id != row.end() && id->is_string()) e.rows.push_back(row);
+  }
+  return e;
+}
+
+Task<void> storeEntry(Context& cx, std::string key, KvEntry entry, cache::Ttl ttl) {
+  co_await cache::kvPut(cx.io, std::move(key), entry.encode(), cx.config.cache.kvExpiration(ttl));
+}
+
+// Stale-while-revalidate: runs after the response, re-reads D1 and replaces the KV copy.
+Task<void> refresh(Context& cx, CachedRead read) {
+  D1Result r = co_await cx.io.query(read.query, read.kvKey);
+  if (!r.ok) {
+    cx.io.log("warn", "cache refresh failed", {{"key", read.kvKey}, {"error", r.error}});
+    co_return;
+  }
+  const cache::Ttl ttl = read.ttl(r.rows);
+  KvEntry e = entryFromRows(r.rows, cx.now + UnixMillis(ttl.edge) * 1000);
+  if (!read.storable(e.rows)) co_return;
+  cx.io.metric("cache.kv_refresh");
+  co_await storeEntry(cx, read.kvKey, std::move(e), ttl);
+}
+
+Task<Fetched<KvEntry>> readThrough(Context& cx, bool useCaches, CachedRead read) {
+  if (useCaches) {
+    auto text = co_await cache::kvGet(cx.io, read.kvKey);
+    auto entry = text ? KvEntry::decode(*text) : std::nullopt;
+    if (entry && read.current(entry->at)) {
+      if (cx.now < entry->freshUntil) {
+        cx.io.metric("cache.kv_hit");
+      } else {
+        cx.io.metric("cache.kv_stale");
+        cx.afterResponse.push_back(refresh(cx, read));
+      }
+      co_return Fetched<KvEntry>{std::move(*entry), ""};
+    }
+    cx.io.metric(entry ? "cache.kv_outdated" : "cache.kv_miss");
+  }
+  D1Result r = co_await cx.io.query(read.query, read.kvKey);
+  if (!r.ok) co_return Fetched<KvEntry>{{}, r.error};
+  const cache::Ttl ttl = read.ttl(r.rows);
+  KvEntry e = entryFromRows(r.rows, cx.now + UnixMillis(ttl.edge) * 1000);
+  if (useCaches && read.storable(e.rows)) cx.afterResponse.push_back(storeEntry(cx, read.kvKey, e, ttl));
+  co_return Fetched<KvEntry>{std::move(e), ""};
+}
+
+bool isPublished(const Json& rows) {
+  return rows.size() == 1 && jsonString(rows[0], "status") == "published";
+}
+
+}  // namespace
+
+Task<Fetched<cache::Stamp>> Content::stamp(std::string subdomain) {
+  const std::string url = cache::stampUrl(subdomain, cx_.config.baseDomain);
+  if (useCaches_) {
+    auto hit = co_await cache::edgeMatch(cx_.io, url);
+    auto body = hit && hit->status == 200 ? parseJson(hit->body) : std::nullopt;
+    auto kept = body && body->is_object() ? cache::Stamp::fromJson(jsonValue(*body, "stamp")) : std::nullopt;
+    // The Cache API counts whole seconds; the stamp's own expiry is exact (scheduled posts).
+    if (kept && cx_.now < jsonInt(*body, "expires_at")) {
+      cx_.io.metric("cache.stamp_hit");
+      co_return Fetched<cache::Stamp>{std::move(*kept), ""};
+    }
+    cx_.io.metric("cache.stamp_miss");
+  }
+  D1Result r = co_await cx_.io.query(cache::stampQuery(subdomain, cx_.now), "stamp:" + subdomain);
+  if (!r.ok) co_return Fetched<cache::Stamp>{{}, r.error};
+  cache::Stamp s = cache::Stamp::fromRows(r.rows);
+  if (useCaches_) {
+    const UnixMillis expires =
+        s.found ? s.expiresAt(cx_.now, cx_.config.cache.stampTtl) : cx_.now + UnixMillis(cx_.config.cache.notFoundEdge) * 1000;
+    HttpResponse kept;
+    kept.set("content-type", "application/json");
+    kept.set("cache-control", "public, max-age=" + std::to_string(std::max<UnixMillis>(1, (expires - cx_.now + 999) / 1000)));
+    kept.body = dumpJson({{"stamp", s.toJson()}, {"expires_at", expires}});
+    cx_.afterResponse.push_back(cache::edgePut(cx_.io, url, std::move(kept)));
+  }
+  co_return Fetched<cache::Stamp>{std::move(s), ""};
+}
+
+Task<Fetched<std::optional<Tenant>>> Content::tenant(const cache::Stamp& stamp) {
+  const long long configVersion = stamp.configVersion;
+  const cache::Ttl ttl = cx_.config.cache.tenant;
+  CachedRead read{cache::kvTenantKey(stamp.tenantId), tenant_sql::byIdVersioned(stamp.tenantId),
+                  [configVersion](long long at) { return at >= configVersion; },
+                  [ttl](const Json&) { return ttl; }, [](const Json& rows) { return !rows.empty(); }};
+  auto got = co_await readThrough(cx_, useCaches_, std::move(read));
+  if (!got.ok()) co_return Fetched<std::optional<Tenant>>{std::nullopt, got.error};
+  std::optional<Tenant> t;
+  if (!got.value.rows.empty()) t = Tenant::fromRow(got.value.rows[0]);
+  co_return Fetched<std::optional<Tenant>>{std::move(t), ""};
+}
+
+Task<Fetched<std::optional<Post>>> Content::post(const cache::Stamp& stamp, std::string slug) {
+  const cache::CachePolicy& policy = cx_.config.cache;
+  CachedRead read{cache::kvPostKey(stamp.tenantId, slug), post_sql::bySlugVersioned(stamp.tenantId, slug),
+                  [stamp, slug](long long at) { return stamp.unchangedSince(slug, at); },
+                  [&policy](const Json& rows) {
+                    return policy.forTier(cache::tierOf(rows.empty() ? "d1" : jsonString(rows[0], "storage_location")));
+                  },
+                  isPublished};
+  auto got = co_await readThrough(cx_, useCaches_, std::move(read));
+  if (!got.ok()) co_return Fetched<std::optional<Post>>{std::nullopt, got.error};
+  std::optional<Post> p;
+  if (!got.value.rows.empty()) p = Post::fromRow(got.value.rows[0]);
+  co_return Fetched<std::optional<Post>>{std::move(p), ""};
+}
+
+// The feed shows the 20 newest public posts in full; a few more carry their html in case some of
+// the newest are still scheduled.
+constexpr size_t kFeedHtmlPosts = 30;
+
+Task<Fetched<std::vector<Post>>> Content::index(const cache::Stamp& stamp) {
+  const long long contentVersion = stamp.contentVersion;
+  const cache::Ttl ttl = cx_.config.cache.list;
+  CachedRead read{cache::kvIndexKey(stamp.tenantId), post_sql::publicIndexVersioned(stamp.tenantId, cx_.config.maxIndexPosts, kFeedHtmlPosts),
+                  [contentVersion](long long at) { return at >= contentVersion; },
+                  [ttl](const Json&) { return ttl; }, [](const Json&) { return true; }};
+  auto got = co_await readThrough(cx_, useCaches_, std::move(read));
+  if (!got.ok()) co_return Fetched<std::vector<Post>>{{}, got.error};
+  std::vector<Post> posts;
+  posts.reserve(got.value.rows.size());
+  for (const auto& row : got.value.rows) posts.push_back(Post::fromRow(row));
+  co_return Fetched<std::vector<Post>>{std::move(posts), ""};
+}
+
+Task<void> Content::forgetStamp(Context& cx, std::string subdomain) {
+  if (!cx.config.cache.enabled) co_return;
+  co_await cache::edgeDelete(cx.io, cache::stampUrl(subdomain, cx.config.baseDomain));
+}
+
+void Content::storeWrittenPost(Context& cx, const Post& post, long long contentVersion) {
+  if (!cx.config.cache.enabled || post.status != "published") return;
+  const cache::Ttl ttl = cx.config.cache.forTier(cache::tierOf(post.storageLocation));
+  KvEntry e;
+  e.at = contentVersion;
+  e.freshUntil = cx.now + UnixMillis(ttl.edge) * 1000;
+  e.rows.push_back(post.toRow());
+  cx.afterResponse.push_back(storeEntry(cx, cache::kvPostKey(post.tenantId, post.slug), std::move(e), ttl));
+}
+
+}  // namespace lattice

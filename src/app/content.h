@@ -1,0 +1,57 @@
+// Where public content comes from. Each read goes through the cache layers, cheapest first:
+//   stamp   the location's Cache API (TTL CachePolicy::stampTtl), else D1
+//   tenant, post, index   KV (valid only if the stamp says the copy is current), else D1
+// D1 is the source of truth; a copy in KV is used only when the stamp proves it current, so an
+// out-of-date KV value (KV is eventually consistent) is a miss, never a stale page. Misses fill
+// the caches after the response is sent; an expired-but-current KV copy is served while a refresh
+// runs after the response (stale-while-revalidate). Concurrent identical D1 reads in one isolate
+// are coalesced by the driver.
+//
+// With caches off (CACHE_MODE=off, or a request with credentials) every read goes to D1 and
+// nothing is stored.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/context.h"
+#include "blog/post.h"
+#include "blog/tenant.h"
+#include "cache/stamp.h"
+#include "core/task.h"
+
+namespace lattice {
+
+// A read that may fail (storage unavailable): `error` set, value meaningless.
+template <typename T>
+struct Fetched {
+  T value{};
+  std::string error;
+  bool ok() const { return error.empty(); }
+};
+
+class Content {
+ public:
+  Content(Context& cx, bool useCaches) : cx_(cx), useCaches_(useCaches) {}
+  bool usesCaches() const { return useCaches_; }
+
+  Task<Fetched<cache::Stamp>> stamp(std::string subdomain);
+  Task<Fetched<std::optional<Tenant>>> tenant(const cache::Stamp& stamp);
+  // The post at `slug`, any status (callers decide what is public).
+  Task<Fetched<std::optional<Post>>> post(const cache::Stamp& stamp, std::string slug);
+  // Every published post (list columns), scheduled ones included, newest first.
+  Task<Fetched<std::vector<Post>>> index(const cache::Stamp& stamp);
+
+  // After a write at this location: forget the stamp here, so the next reader here sees the write.
+  static Task<void> forgetStamp(Context& cx, std::string subdomain);
+  // After a write: store the post as written, read at `contentVersion`, so its next view costs
+  // no D1 read. Drafts are never stored.
+  static void storeWrittenPost(Context& cx, const Post& post, long long contentVersion);
+
+ private:
+  Context& cx_;
+  bool useCaches_;
+};
+
+}  // namespace lattice
