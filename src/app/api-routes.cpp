@@ -6,6 +6,7 @@
 #include "app/content.h"
 #include "blog/post-input.h"
 #include "blog/post.h"
+#include "cache/stamp.h"
 #include "core/sha256.h"
 
 namespace lattice {
@@ -98,16 +99,16 @@ Task<std::variant<Json, HttpResponse>> readJsonBody(Context& cx) {
   co_return std::move(*parsed);
 }
 
-// A post write and the tenant's content version it produced, in one transaction.
+// A post write and the tenant's stamp just after it (src/cache/stamp.h), in one transaction.
 struct Written {
   D1Result write;
-  long long contentVersion = 0;
+  cache::Stamp stamp;
 };
 
-Task<Written> writeWithVersion(Context& cx, SqlStatement statement, const std::string& tenantId) {
+Task<Written> writeAndStamp(Context& cx, SqlStatement statement, const Tenant& tenant) {
   std::vector<SqlStatement> batch;
   batch.push_back(std::move(statement));
-  batch.push_back(tenant_sql::contentVersion(tenantId));
+  batch.push_back(cache::stampQuery(tenant.subdomain, cx.now));
   D1BatchResult r = co_await cx.io.batch(std::move(batch));
   Written w;
   if (!r.ok || r.results.size() != 2) {
@@ -115,15 +116,15 @@ Task<Written> writeWithVersion(Context& cx, SqlStatement statement, const std::s
     co_return w;
   }
   w.write = std::move(r.results[0]);
-  if (!r.results[1].rows.empty()) w.contentVersion = jsonInt(r.results[1].rows[0], "content_version");
+  w.stamp = cache::Stamp::fromRows(r.results[1].rows);
   co_return w;
 }
 
-// After a write that changed something: this location forgets the tenant's stamp (its next page
-// view sees the write) and keeps the written post for its next view.
-Task<void> afterWrite(Context& cx, const Tenant& tenant, const Post* post, long long contentVersion) {
-  co_await Content::forgetStamp(cx, tenant.subdomain);
-  if (post) Content::storeWrittenPost(cx, *post, contentVersion);
+// After a write that changed something: this location's stamp becomes the one just read (its
+// next page view sees the write, with no D1 read), and the written post is kept for its next view.
+Task<void> afterWrite(Context& cx, const Written& w, const Post* post) {
+  co_await Content::storeStamp(cx, w.stamp);
+  if (post) Content::storeWrittenPost(cx, *post, w.stamp.contentVersion);
 }
 
 HttpResponse postNotFound(std::string_view slug) {
@@ -175,10 +176,10 @@ Task<HttpResponse> createPost(Context& cx, const Tenant& tenant) {
   post.tenantId = tenant.id;
   post.createdAt = cx.now;
   applyPostInput(post, in, cx.now);
-  Written w = co_await writeWithVersion(cx, post_sql::insert(post), tenant.id);
+  Written w = co_await writeAndStamp(cx, post_sql::insert(post), tenant);
   if (!w.write.ok) co_return storageFailure(cx, "post insert", w.write.error);
   if (w.write.changes == 0) co_return slugTaken(post.slug);
-  co_await afterWrite(cx, tenant, &post, w.contentVersion);
+  co_await afterWrite(cx, w, &post);
   cx.io.log("info", "post created", {{"tenant", tenant.subdomain}, {"slug", post.slug}, {"id", post.id}});
   HttpResponse res = jsonResponse(201, {{"post", post.toJson(true)}});
   res.set("location", "/api/posts/" + post.slug);
@@ -203,7 +204,7 @@ Task<HttpResponse> updatePost(Context& cx, const Tenant& tenant, const std::stri
                                  std::to_string(*in.expectedVersion),
                              "version"});
   applyPostInput(post, in, cx.now);
-  Written w = co_await writeWithVersion(cx, post_sql::update(post, baseVersion), tenant.id);
+  Written w = co_await writeAndStamp(cx, post_sql::update(post, baseVersion), tenant);
   if (!w.write.ok) co_return storageFailure(cx, "post update", w.write.error);
   if (w.write.changes == 0) {
     // Either another write bumped the version since our read, or the new slug is taken.
@@ -217,7 +218,7 @@ Task<HttpResponse> updatePost(Context& cx, const Tenant& tenant, const std::stri
   }
   post.version = baseVersion + 1;
   post.storageLocation = "d1";  // an update brings the content back to D1 (post_sql::update)
-  co_await afterWrite(cx, tenant, &post, w.contentVersion);
+  co_await afterWrite(cx, w, &post);
   cx.io.log("info", "post updated", {{"tenant", tenant.subdomain}, {"slug", post.slug}, {"version", post.version}});
   co_return jsonResponse(200, {{"post", post.toJson(true)}});
 }
@@ -227,10 +228,10 @@ Task<HttpResponse> deletePost(Context& cx, const Tenant& tenant, const std::stri
   if (!current.ok) co_return storageFailure(cx, "post read", current.error);
   if (current.rows.empty()) co_return postNotFound(slug);
   const std::string id = jsonString(current.rows[0], "id");
-  Written w = co_await writeWithVersion(cx, post_sql::remove(tenant.id, id), tenant.id);
+  Written w = co_await writeAndStamp(cx, post_sql::remove(tenant.id, id), tenant);
   if (!w.write.ok) co_return storageFailure(cx, "post delete", w.write.error);
   if (w.write.changes == 0) co_return postNotFound(slug);
-  co_await afterWrite(cx, tenant, nullptr, w.contentVersion);
+  co_await afterWrite(cx, w, nullptr);
   cx.io.log("info", "post deleted", {{"tenant", tenant.subdomain}, {"slug", slug}, {"id", id}});
   HttpResponse res;
   res.status = 204;

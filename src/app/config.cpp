@@ -1,6 +1,8 @@
 #include "app/config.h"
 
 #include <cctype>
+#include <string>
+#include <vector>
 
 namespace lattice {
 
@@ -21,24 +23,24 @@ long long positiveVar(const Json& vars, const char* key) {
   return v;
 }
 
-// "browser/edge/swr" seconds, e.g. "300/3600/86400"; false (and `out` untouched) when malformed.
+// "browser/edge/swr" seconds, e.g. "300/3600/86400": exactly three parts of 1-8 digits. False
+// (and `out` untouched) when malformed.
 bool parseTtl(const Json& vars, const char* key, cache::Ttl& out) {
   auto it = vars.find(key);
   if (it == vars.end() || !it->is_string()) return false;
   const std::string& s = it->get_ref<const std::string&>();
-  long long parts[3] = {0, 0, 0};
-  int n = 0;
-  size_t i = 0;
-  while (n < 3) {
-    size_t j = s.find('/', i);
-    std::string part = s.substr(i, j == std::string::npos ? std::string::npos : j - i);
+  std::vector<int> parts;
+  size_t start = 0;
+  for (;;) {
+    size_t slash = s.find('/', start);
+    std::string part = s.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
     if (part.empty() || part.size() > 8 || part.find_first_not_of("0123456789") != std::string::npos) return false;
-    parts[n++] = std::stoll(part);
-    if (j == std::string::npos) break;
-    i = j + 1;
+    parts.push_back(std::stoi(part));
+    if (slash == std::string::npos) break;
+    start = slash + 1;
   }
-  if (n != 3 || i == 0 || s.find('/', i) != std::string::npos) return false;
-  out = {int(parts[0]), int(parts[1]), int(parts[2])};
+  if (parts.size() != 3) return false;
+  out = {parts[0], parts[1], parts[2]};
   return true;
 }
 

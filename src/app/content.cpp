@@ -71,6 +71,14 @@ Task<Fetched<KvEntry>> readThrough(Context& cx, bool useCaches, CachedRead read)
   co_return Fetched<KvEntry>{std::move(e), ""};
 }
 
+// A stamp kept in the Cache API, if it is there and not past its own expiry (the Cache API
+// counts whole seconds; a stamp's expiry is exact, for scheduled posts).
+std::optional<cache::Stamp> keptStamp(const std::optional<HttpResponse>& hit, UnixMillis now) {
+  auto body = hit && hit->status == 200 ? parseJson(hit->body) : std::nullopt;
+  if (!body || !body->is_object() || now >= jsonInt(*body, "expires_at")) return std::nullopt;
+  return cache::Stamp::fromJson(jsonValue(*body, "stamp"));
+}
+
 bool isPublished(const Json& rows) {
   return rows.size() == 1 && jsonString(rows[0], "status") == "published";
 }
@@ -78,34 +86,38 @@ bool isPublished(const Json& rows) {
 }  // namespace
 
 Task<Fetched<cache::Stamp>> Content::stamp(std::string subdomain) {
-  const std::string url = cache::stampUrl(subdomain, cx_.config.baseDomain);
-  if (useCaches_) {
-    auto hit = co_await cache::edgeMatch(cx_.io, url);
-    auto body = hit && hit->status == 200 ? parseJson(hit->body) : std::nullopt;
-    auto kept = body && body->is_object() ? cache::Stamp::fromJson(jsonValue(*body, "stamp")) : std::nullopt;
-    // The Cache API counts whole seconds; the stamp's own expiry is exact (scheduled posts).
-    if (kept && cx_.now < jsonInt(*body, "expires_at")) {
-      cx_.io.metric("cache.stamp_hit");
-      co_return Fetched<cache::Stamp>{std::move(*kept), ""};
+  if (!useCaches_) {
+    // Nothing will be looked up by version: the tenant row is all that is needed.
+    D1Result r = co_await cx_.io.query(tenant_sql::bySubdomain(subdomain));
+    if (!r.ok) co_return Fetched<cache::Stamp>{{}, r.error};
+    cache::Stamp s;
+    s.subdomain = subdomain;
+    if (!r.rows.empty()) {
+      tenantRow_ = Tenant::fromRow(r.rows[0]);
+      s.found = true;
+      s.tenantId = tenantRow_->id;
+      s.contentVersion = tenantRow_->contentVersion;
+      s.configVersion = tenantRow_->configVersion;
     }
-    cx_.io.metric("cache.stamp_miss");
+    co_return Fetched<cache::Stamp>{std::move(s), ""};
   }
+  const std::string url = cache::stampUrl(subdomain, cx_.config.baseDomain);
+  auto hit = co_await cache::edgeMatch(cx_.io, url);
+  if (auto kept = keptStamp(hit, cx_.now)) {
+    cx_.io.metric("cache.stamp_hit");
+    co_return Fetched<cache::Stamp>{std::move(*kept), ""};
+  }
+  cx_.io.metric("cache.stamp_miss");
   D1Result r = co_await cx_.io.query(cache::stampQuery(subdomain, cx_.now), "stamp:" + subdomain);
   if (!r.ok) co_return Fetched<cache::Stamp>{{}, r.error};
   cache::Stamp s = cache::Stamp::fromRows(r.rows);
-  if (useCaches_) {
-    const UnixMillis expires =
-        s.found ? s.expiresAt(cx_.now, cx_.config.cache.stampTtl) : cx_.now + UnixMillis(cx_.config.cache.notFoundEdge) * 1000;
-    HttpResponse kept;
-    kept.set("content-type", "application/json");
-    kept.set("cache-control", "public, max-age=" + std::to_string(std::max<UnixMillis>(1, (expires - cx_.now + 999) / 1000)));
-    kept.body = dumpJson({{"stamp", s.toJson()}, {"expires_at", expires}});
-    cx_.afterResponse.push_back(cache::edgePut(cx_.io, url, std::move(kept)));
-  }
+  s.subdomain = subdomain;  // also for "no such tenant", which is kept too
+  cx_.afterResponse.push_back(storeStamp(cx_, s));
   co_return Fetched<cache::Stamp>{std::move(s), ""};
 }
 
 Task<Fetched<std::optional<Tenant>>> Content::tenant(const cache::Stamp& stamp) {
+  if (tenantRow_) co_return Fetched<std::optional<Tenant>>{tenantRow_, ""};
   const long long configVersion = stamp.configVersion;
   const cache::Ttl ttl = cx_.config.cache.tenant;
   CachedRead read{cache::kvTenantKey(stamp.tenantId), tenant_sql::byIdVersioned(stamp.tenantId),
@@ -151,9 +163,22 @@ Task<Fetched<std::vector<Post>>> Content::index(const cache::Stamp& stamp) {
   co_return Fetched<std::vector<Post>>{std::move(posts), ""};
 }
 
-Task<void> Content::forgetStamp(Context& cx, std::string subdomain) {
+
+Task<void> Content::storeStamp(Context& cx, cache::Stamp stamp) {
   if (!cx.config.cache.enabled) co_return;
-  co_await cache::edgeDelete(cx.io, cache::stampUrl(subdomain, cx.config.baseDomain));
+  const std::string url = cache::stampUrl(stamp.subdomain, cx.config.baseDomain);
+  auto hit = co_await cache::edgeMatch(cx.io, url);
+  auto newer = keptStamp(hit, cx.now);
+  if (newer && (newer->contentVersion > stamp.contentVersion || newer->configVersion > stamp.configVersion)) co_return;
+  const cache::CachePolicy& policy = cx.config.cache;
+  // The stamp of a tenant that does not exist is kept too (junk hosts cost no D1 read), briefly.
+  const UnixMillis expires = stamp.found ? stamp.expiresAt(cx.now, policy.stampTtl)
+                                         : cx.now + UnixMillis(policy.notFoundEdge) * 1000;
+  HttpResponse kept;
+  kept.set("content-type", "application/json");
+  kept.set("cache-control", "public, max-age=" + std::to_string(std::max<UnixMillis>(1, (expires - cx.now + 999) / 1000)));
+  kept.body = dumpJson({{"stamp", stamp.toJson()}, {"expires_at", expires}});
+  co_await cache::edgePut(cx.io, url, std::move(kept));
 }
 
 void Content::storeWrittenPost(Context& cx, const Post& post, long long contentVersion) {

@@ -43,8 +43,11 @@ class Content {
   // Every published post (list columns), scheduled ones included, newest first.
   Task<Fetched<std::vector<Post>>> index(const cache::Stamp& stamp);
 
-  // After a write at this location: forget the stamp here, so the next reader here sees the write.
-  static Task<void> forgetStamp(Context& cx, std::string subdomain);
+  // Keeps `stamp` in this location's Cache API, unless a newer one is kept there already: a
+  // reader whose D1 read began before a write here, or the slower of two writes, must not put
+  // older versions back. After a write it is the stamp read in the write's own transaction, so
+  // the next reader here sees the write.
+  static Task<void> storeStamp(Context& cx, cache::Stamp stamp);
   // After a write: store the post as written, read at `contentVersion`, so its next view costs
   // no D1 read. Drafts are never stored.
   static void storeWrittenPost(Context& cx, const Post& post, long long contentVersion);
@@ -52,6 +55,9 @@ class Content {
  private:
   Context& cx_;
   bool useCaches_;
+  // Without caches the stamp is read with the whole tenant row, which tenant() then returns:
+  // one query, as an engine without caches would do.
+  std::optional<Tenant> tenantRow_;
 };
 
 }  // namespace lattice

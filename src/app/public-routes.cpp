@@ -189,12 +189,13 @@ Task<Rendered> render(Context& cx, Content& content, const cache::Stamp& stamp, 
   co_return out;
 }
 
-// Headers a public response carries to the client: browser and edge lifetimes, tags, validator.
+// Headers a public response carries to the client: browser and edge lifetimes, tags, validator
+// (none when `etag` is empty: without caches there is no stamp to derive one from).
 void setPublicHeaders(HttpResponse& r, const Rendered& rendered, const std::string& etag) {
   if (r.status == 200) {
     r.set("cache-control", cache::browserCacheControl(rendered.ttl));
     r.set("cdn-cache-control", cache::edgeCacheControl(rendered.ttl));
-    r.set("etag", etag);
+    if (!etag.empty()) r.set("etag", etag);
   } else {
     r.set("cache-control", "no-store");  // a 404 may become a page any moment; browsers must ask again
   }
@@ -274,7 +275,9 @@ Task<HttpResponse> handlePublicPage(Context& cx, const std::string& subdomain,
   if (content.usesCaches()) {
     auto hit = co_await cache::edgeMatch(cx.io, key);
     if (hit && hit->status != 200) co_return tagged(fromEdgeCopy(std::move(*hit)), "hit", cx);
-    if (cache::ifNoneMatchHits(req.header("if-none-match"), etag)) {
+    // "*" matches any current representation, so it needs the edge copy to know there is one.
+    const std::string ifNoneMatch = req.header("if-none-match");
+    if (hit ? cache::ifNoneMatchHits(ifNoneMatch, etag) : cache::ifNoneMatchHits(ifNoneMatch, etag, false)) {
       // The client has this version: no body, and no KV, D1 or R2 read. Headers come from the
       // edge copy when there is one, else from the policy's defaults for the page kind.
       HttpResponse like;
@@ -298,8 +301,11 @@ Task<HttpResponse> handlePublicPage(Context& cx, const std::string& subdomain,
     r.set("cache-control", cache::kPrivateNoStore);
     co_return tagged(std::move(r), "bypass", cx);
   }
+  if (!content.usesCaches()) {
+    setPublicHeaders(r, rendered, "");
+    co_return tagged(std::move(r), "off", cx);
+  }
   setPublicHeaders(r, rendered, etag);
-  if (!content.usesCaches()) co_return tagged(std::move(r), "off", cx);
   cx.afterResponse.push_back(cache::edgePut(cx.io, key, edgeCopy(r, rendered, cx.config.cache)));
   co_return tagged(std::move(r), "miss", cx);
 }

@@ -38,12 +38,12 @@ bool hasCredentials(const HttpRequest& request) { return !request.header("author
 
 std::string etag(std::string_view epoch) { return "\"" + std::string(epoch) + "\""; }
 
-bool ifNoneMatchHits(std::string_view list, std::string_view tag) {
+bool ifNoneMatchHits(std::string_view list, std::string_view tag, bool starMatches) {
   size_t i = 0;
   while (i < list.size()) {
     while (i < list.size() && (list[i] == ' ' || list[i] == '\t' || list[i] == ',')) ++i;
     if (i >= list.size()) break;
-    if (list[i] == '*') return true;
+    if (list[i] == '*') return starMatches;
     if (list.substr(i, 2) == "W/") i += 2;  // weak comparison: W/"x" matches "x"
     if (i >= list.size() || list[i] != '"') return false;  // malformed: match nothing
     size_t end = list.find('"', i + 1);

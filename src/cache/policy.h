@@ -55,7 +55,8 @@ bool hasCredentials(const HttpRequest& request);
 
 // Strong ETag from the version parts that determine a page's bytes.
 std::string etag(std::string_view epoch);
-// If-None-Match (RFC 9110 §13.1.2, weak comparison): does the list contain `etag` or "*"?
-bool ifNoneMatchHits(std::string_view ifNoneMatch, std::string_view etag);
+// If-None-Match (RFC 9110 §13.1.2, weak comparison): does the list contain `etag`, or "*" when
+// `starMatches` (the caller knows a current representation exists)?
+bool ifNoneMatchHits(std::string_view ifNoneMatch, std::string_view etag, bool starMatches = true);
 
 }  // namespace lattice::cache

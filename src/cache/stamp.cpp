@@ -25,8 +25,10 @@ bool Stamp::unchangedSince(std::string_view slug, long long readAt) const {
 }
 
 std::string Stamp::postEpoch(std::string_view slug) const {
-  return "p" + std::to_string(slugVersion(slug)) + "-k" + std::to_string(configVersion) + "-t" +
-         std::to_string(publicThrough);
+  std::string e = "p" + std::to_string(slugVersion(slug)) + "-k" + std::to_string(configVersion);
+  if (scheduledTruncated) return e + "-t" + std::to_string(publicThrough);
+  if (std::find(scheduled.begin(), scheduled.end(), slug) != scheduled.end()) e += "-s";
+  return e;
 }
 
 std::string Stamp::listEpoch() const {
@@ -50,7 +52,9 @@ Json Stamp::toJson() const {
           {"config_version", configVersion},
           {"public_through", publicThrough},
           {"next_publish_at", nextPublishAt ? Json(*nextPublishAt) : Json(nullptr)},
-          {"changes", std::move(c)}};
+          {"changes", std::move(c)},
+          {"scheduled", scheduled},
+          {"scheduled_truncated", scheduledTruncated}};
 }
 
 namespace {
@@ -74,35 +78,37 @@ std::optional<Stamp> Stamp::fromJson(const Json& j) {
   if (auto it = j.find("next_publish_at"); it != j.end() && it->is_number_integer())
     s.nextPublishAt = it->get<long long>();
   if (auto it = j.find("changes"); it != j.end()) readChanges(*it, s);
+  if (auto it = j.find("scheduled"); it != j.end() && it->is_array())
+    for (const auto& slug : *it)
+      if (slug.is_string()) s.scheduled.push_back(slug.get<std::string>());
+  s.scheduledTruncated = jsonBool(j, "scheduled_truncated") || static_cast<long long>(s.scheduled.size()) > kMaxScheduled;
+  if (s.scheduledTruncated) s.scheduled.clear();
   return s;
 }
 
 Stamp Stamp::fromRows(const Json& rows) {
-  Stamp s;
-  if (!rows.is_array() || rows.empty()) return s;
-  const Json& row = rows[0];
-  s.found = true;
-  s.tenantId = jsonString(row, "id");
-  s.subdomain = jsonString(row, "subdomain");
-  s.contentVersion = jsonInt(row, "content_version");
-  s.configVersion = jsonInt(row, "config_version");
-  s.publicThrough = jsonInt(row, "public_through");
-  if (auto it = row.find("next_publish_at"); it != row.end() && it->is_number_integer())
-    s.nextPublishAt = it->get<long long>();
-  if (auto changes = parseJson(jsonString(row, "changes", "[]"))) readChanges(*changes, s);
-  return s;
+  if (!rows.is_array() || rows.empty() || !rows[0].is_object()) return Stamp{};
+  // The row has the JSON form's names; only `changes` arrives as text (json_group_array).
+  Json j = rows[0];
+  j["found"] = true;
+  j["changes"] = parseJson(jsonString(j, "changes", "[]")).value_or(Json::array());
+  j["scheduled"] = parseJson(jsonString(j, "scheduled", "[]")).value_or(Json::array());
+  return fromJson(j).value_or(Stamp{});
 }
 
 SqlStatement stampQuery(std::string_view subdomain, UnixMillis now) {
-  return {R"(SELECT t.id, t.subdomain, t.content_version, t.config_version,
+  return {R"(SELECT t.id AS tenant_id, t.subdomain, t.content_version, t.config_version,
               (SELECT MAX(p.published_at) FROM posts p WHERE p.tenant_id = t.id
                  AND p.status = 'published' AND p.published_at <= ?2) AS public_through,
               (SELECT MIN(p.published_at) FROM posts p WHERE p.tenant_id = t.id
                  AND p.status = 'published' AND p.published_at > ?2) AS next_publish_at,
               (SELECT json_group_array(json_array(c.version, c.slug)) FROM post_changes c
-                WHERE c.tenant_id = t.id AND c.version > t.content_version - ?3) AS changes
+                WHERE c.tenant_id = t.id AND c.version > t.content_version - ?3) AS changes,
+              (SELECT json_group_array(slug) FROM (SELECT p.slug FROM posts p WHERE p.tenant_id = t.id
+                 AND p.status = 'published' AND p.published_at > ?2
+                 ORDER BY p.published_at LIMIT ?4)) AS scheduled
             FROM tenants t WHERE t.subdomain = ?1)",
-          Json::array({std::string(subdomain), now, Stamp::kWindow})};
+          Json::array({std::string(subdomain), now, Stamp::kWindow, Stamp::kMaxScheduled + 1})};
 }
 
 }  // namespace lattice::cache

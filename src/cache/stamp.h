@@ -4,7 +4,9 @@
 //   contentVersion  bumped by every post write (D1 triggers, migrations/0003_cache.sql)
 //   configVersion   bumped by every change to the tenant's name, description, theme, tier, limits
 //   publicThrough   publication time of the newest post already public, so a scheduled post going
-//                   live changes the stamp even though nothing was written
+//                   live changes the lists' epoch even though nothing was written
+//   scheduled       slugs published with a time still in the future: such a post's page changes
+//                   (404 -> the post) when its time comes, and no other post page does
 //   changes         (version, slug) for the last kWindow content versions: which posts changed
 //
 // The stamp is read from D1 (one indexed query) and kept in the location's Cache API for
@@ -40,6 +42,10 @@ struct Stamp {
   UnixMillis publicThrough = 0;
   std::optional<UnixMillis> nextPublishAt;
   std::vector<std::pair<long long, std::string>> changes;  // versions > contentVersion - kWindow
+  std::vector<std::string> scheduled;  // at most kMaxScheduled
+  bool scheduledTruncated = false;     // more were scheduled: post epochs fall back on publicThrough
+
+  static constexpr long long kMaxScheduled = 100;
 
   // A version for `slug` that changes whenever the post at `slug` may have changed and stays put
   // otherwise (for up to kStep writes to other posts). Never decreases over time for one slug,
