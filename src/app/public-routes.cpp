@@ -277,7 +277,7 @@ Task<HttpResponse> handlePublicPage(Context& cx, const std::string& subdomain,
     if (hit && hit->status != 200) co_return tagged(fromEdgeCopy(std::move(*hit)), "hit", cx);
     // "*" matches any current representation, so it needs the edge copy to know there is one.
     const std::string ifNoneMatch = req.header("if-none-match");
-    if (hit ? cache::ifNoneMatchHits(ifNoneMatch, etag) : cache::ifNoneMatchHits(ifNoneMatch, etag, false)) {
+    if (cache::ifNoneMatchHits(ifNoneMatch, etag, /*starMatches=*/hit.has_value())) {
       // The client has this version: no body, and no KV, D1 or R2 read. Headers come from the
       // edge copy when there is one, else from the policy's defaults for the page kind.
       HttpResponse like;
@@ -285,7 +285,8 @@ Task<HttpResponse> handlePublicPage(Context& cx, const std::string& subdomain,
         like = fromEdgeCopy(std::move(*hit));
       } else {
         const cache::CachePolicy& policy = cx.config.cache;
-        Rendered defaults{{}, page.kind == PageKind::Post ? policy.hot : policy.list, "tenant:" + subdomain};
+        const bool post = page.kind == PageKind::Post;
+        Rendered defaults{{}, post ? policy.hot : policy.list, "tenant:" + subdomain + (post ? "" : ",list:" + subdomain)};
         like.status = 200;
         setPublicHeaders(like, defaults, etag);
       }

@@ -1,0 +1,179 @@
+// Cache benchmark: the same synthetic catalog and the same Zipf request stream against two
+// Miniflare worlds, caching ON (default vars) and NAIVE (CACHE_MODE=off), then a side-by-side
+// table and bench/results/cache.json. A measurement: exits 0 even when targets are missed,
+// unless --check is given. Run through scripts/bench-cache (which builds the wasm first).
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { World } from "../tests/support/world.mjs";
+import { generateCatalog } from "./lib/catalog.mjs";
+import { makeClient } from "./lib/client.mjs";
+import { loadPrices } from "./lib/cost.mjs";
+import { loadCatalog, renderSeedSql } from "./lib/load.mjs";
+import { buildRecord, checkTargets, modeFigures, renderReport } from "./lib/report.mjs";
+import { WorldRun } from "./lib/runner.mjs";
+import { buildStream, warmupOps } from "./lib/stream.mjs";
+
+const BENCH = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(BENCH, "..");
+const ZIPF_S = 1.1;
+const LIST_SHARE = 0.1;
+const FEED_SHARE = 0.03;
+const WRITE_EVERY = 2000;
+
+const USAGE = `usage: scripts/bench-cache [options]      (or: node bench/cache.mjs [options])
+  --tenants N     tenants in the synthetic catalog (default 8)
+  --posts M       posts per tenant (default 150)
+  --views V       page views in the measured stream (default 20000)
+  --seed S        PRNG seed for catalog and stream (default 1)
+  --client C      http (keep-alive connection to Miniflare, default) or dispatch (world.fetch)
+  --out PATH      results file (default bench/results/cache.json)
+  --check         exit 1 when a target is missed (default: always exit 0)`;
+
+function parse() {
+  const { values } = parseArgs({
+    options: {
+      tenants: { type: "string", default: "8" },
+      posts: { type: "string", default: "150" },
+      views: { type: "string", default: "20000" },
+      seed: { type: "string", default: "1" },
+      client: { type: "string", default: "http" },
+      out: { type: "string", default: join(BENCH, "results/cache.json") },
+      check: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const int = (name, min) => {
+    const n = Number(values[name]);
+    if (!Number.isInteger(n) || n < min) {
+      console.error(`--${name} must be an integer >= ${min}\n${USAGE}`);
+      process.exit(2);
+    }
+    return n;
+  };
+  return { ...values, tenants: int("tenants", 1), posts: int("posts", 1), views: int("views", 1), seed: int("seed", 0) };
+}
+
+const t0 = performance.now();
+const log = (msg) => process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${msg}\n`);
+
+
+// Which engine was measured: the wasm's hash and time, and the commit (dirty: uncommitted changes).
+function engineInfo() {
+  const wasm = join(ROOT, "build/wasm/lattice.wasm");
+  const git = (...args) => {
+    try {
+      return execFileSync("git", args, { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    } catch {
+      return null;
+    }
+  };
+  const status = git("status", "--porcelain", "--", "src", "worker-shim", "migrations", "bindings");
+  return {
+    wasm_sha256: createHash("sha256").update(readFileSync(wasm)).digest("hex").slice(0, 16),
+    wasm_built: statSync(wasm).mtime.toISOString(),
+    commit: git("rev-parse", "--short", "HEAD"),
+    engine_sources_dirty: status === null ? null : status !== "",
+  };
+}
+
+const clock = (s) => (s >= 60 ? `${Math.floor(s / 60)}m${String(Math.floor(s % 60)).padStart(2, "0")}s` : `${Math.round(s)}s`);
+
+// Progress of a phase with an ETA: one overwritten line a second on a terminal, else a line
+// every 15 seconds.
+function progress(label, total) {
+  const tty = process.stderr.isTTY;
+  const every = tty ? 1000 : 15000;
+  const started = performance.now();
+  let last = started;
+  return (done) => {
+    const now = performance.now();
+    if (done < total && now - last < every) return;
+    last = now;
+    const elapsed = (now - started) / 1000;
+    const rate = done / Math.max(0.001, elapsed);
+    const text = `${label} ${done}/${total}, ${rate.toFixed(0)} req/s, ` +
+      (done < total ? `ETA ${clock((total - done) / rate)}` : `done in ${clock(elapsed)}`);
+    if (tty) process.stderr.write(`\r\x1b[K[${((now - t0) / 1000).toFixed(1).padStart(6)}s] ${text}${done === total ? "\n" : ""}`);
+    else log(text);
+  };
+}
+
+// Runs `ops` as one phase against one world, one request at a time (so latencies are not
+// inflated by the other world: on 2 cores, running both at once saved only ~10% of the time).
+async function runPhase(run, name, ops) {
+  const tick = progress(`[${run.name}] ${name}`, ops.length);
+  await run.beginPhase(name);
+  for (let i = 0; i < ops.length; i++) {
+    await run.execute(ops[i]);
+    tick(i + 1);
+  }
+  return run.endPhase();
+}
+
+async function main() {
+  const opts = parse();
+  const prices = loadPrices(join(BENCH, "prices.json"));
+  const now = Date.now();
+
+  log(`catalog: ${opts.tenants} tenants x ${opts.posts} posts, seed ${opts.seed}`);
+  const catalog = generateCatalog({ tenants: opts.tenants, posts: opts.posts, seed: opts.seed, anchorMs: now });
+  const published = catalog.posts.filter((p) => p.status === "published").length;
+  log("rendering the catalog to SQL with the wasm engine (buildSeedSql)");
+  const sql = await renderSeedSql(catalog, now);
+  const ops = buildStream(catalog, { views: opts.views, seed: opts.seed, zipfS: ZIPF_S, listShare: LIST_SHARE, feedShare: FEED_SHARE, writeEvery: WRITE_EVERY });
+  const warmup = warmupOps(ops);
+
+  const worlds = [];
+  const runs = [];
+  const stop = async (code) => {
+    for (const r of runs) r.client.close();
+    await Promise.allSettled(worlds.map((w) => w.dispose()));
+    if (code !== undefined) process.exit(code);
+  };
+  process.once("SIGINT", () => stop(130));
+  try {
+    log("starting two Miniflare worlds: cached (default vars) and naive (CACHE_MODE=off)");
+    worlds.push(...(await Promise.all([World.start(), World.start({ vars: { CACHE_MODE: "off" } })])));
+    log(`loading ${(sql.length / 1e6).toFixed(1)} MB of SQL (${catalog.posts.length} posts) into both worlds' D1`);
+    await Promise.all(worlds.map((w) => loadCatalog(w, sql)));
+    for (const [i, name] of ["cached", "naive"].entries()) {
+      runs.push(new WorldRun(name, worlds[i], await makeClient(worlds[i], opts.client), catalog));
+    }
+    await Promise.all(runs.map((r) => r.prepare()));
+
+    log(`stream: warm-up of ${warmup.length} views (one per distinct page), then ${ops.length} requests ` +
+      `(${opts.views} views + ${ops.length - opts.views} writes), cached world first, then naive`);
+    const figures = {};
+    for (const run of runs) {
+      const warm = await runPhase(run, "warm-up", warmup);
+      const steady = await runPhase(run, "steady state", ops);
+      figures[run.name] = modeFigures(warm, steady, prices);
+    }
+    const { cached, naive } = figures;
+    const met = checkTargets(cached);
+    const params = { tenants: opts.tenants, posts: opts.posts, published_posts: published, views: opts.views, seed: opts.seed,
+      zipf_s: ZIPF_S, list_share: LIST_SHARE, feed_share: FEED_SHARE, write_every_views: WRITE_EVERY,
+      warmup_views: warmup.length, client: opts.client };
+
+    console.log(renderReport({ cached, naive, met, params, prices }));
+    const record = buildRecord({ cached, naive, met, params, prices, engine: engineInfo(), runtimeS: (performance.now() - t0) / 1000 });
+    mkdirSync(dirname(opts.out), { recursive: true });
+    writeFileSync(opts.out, JSON.stringify(record, null, 2) + "\n");
+    log(`wrote ${relative(process.cwd(), opts.out) || opts.out}`);
+    await stop();
+    return opts.check && !record.all_targets_met ? 1 : 0;
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+process.exitCode = await main();
