@@ -59,16 +59,16 @@ Task<Fetched<KvEntry>> readThrough(Context& cx, bool useCaches, CachedRead read)
         cx.io.metric("cache.kv_stale");
         cx.afterResponse.push_back(refresh(cx, read));
       }
-      co_return Fetched<KvEntry>{std::move(*entry), ""};
+      co_return fetched<KvEntry>(std::move(*entry));
     }
     cx.io.metric(entry ? "cache.kv_outdated" : "cache.kv_miss");
   }
   D1Result r = co_await cx.io.query(read.query, read.kvKey);
-  if (!r.ok) co_return Fetched<KvEntry>{{}, r.error};
+  if (!r.ok) co_return fetchFailed<KvEntry>(r.error);
   const cache::Ttl ttl = read.ttl(r.rows);
   KvEntry e = entryFromRows(r.rows, cx.now + UnixMillis(ttl.edge) * 1000);
   if (useCaches && read.storable(e.rows)) cx.afterResponse.push_back(storeEntry(cx, read.kvKey, e, ttl));
-  co_return Fetched<KvEntry>{std::move(e), ""};
+  co_return fetched<KvEntry>(std::move(e));
 }
 
 // A stamp kept in the Cache API, if it is there and not past its own expiry (the Cache API
@@ -89,7 +89,7 @@ Task<Fetched<cache::Stamp>> Content::stamp(std::string subdomain) {
   if (!useCaches_) {
     // Nothing will be looked up by version: the tenant row is all that is needed.
     D1Result r = co_await cx_.io.query(tenant_sql::bySubdomain(subdomain));
-    if (!r.ok) co_return Fetched<cache::Stamp>{{}, r.error};
+    if (!r.ok) co_return fetchFailed<cache::Stamp>(r.error);
     cache::Stamp s;
     s.subdomain = subdomain;
     if (!r.rows.empty()) {
@@ -99,35 +99,35 @@ Task<Fetched<cache::Stamp>> Content::stamp(std::string subdomain) {
       s.contentVersion = tenantRow_->contentVersion;
       s.configVersion = tenantRow_->configVersion;
     }
-    co_return Fetched<cache::Stamp>{std::move(s), ""};
+    co_return fetched<cache::Stamp>(std::move(s));
   }
   const std::string url = cache::stampUrl(subdomain, cx_.config.baseDomain);
   auto hit = co_await cache::edgeMatch(cx_.io, url);
   if (auto kept = keptStamp(hit, cx_.now)) {
     cx_.io.metric("cache.stamp_hit");
-    co_return Fetched<cache::Stamp>{std::move(*kept), ""};
+    co_return fetched<cache::Stamp>(std::move(*kept));
   }
   cx_.io.metric("cache.stamp_miss");
   D1Result r = co_await cx_.io.query(cache::stampQuery(subdomain, cx_.now), "stamp:" + subdomain);
-  if (!r.ok) co_return Fetched<cache::Stamp>{{}, r.error};
+  if (!r.ok) co_return fetchFailed<cache::Stamp>(r.error);
   cache::Stamp s = cache::Stamp::fromRows(r.rows);
   s.subdomain = subdomain;  // also for "no such tenant", which is kept too
   cx_.afterResponse.push_back(storeStamp(cx_, s));
-  co_return Fetched<cache::Stamp>{std::move(s), ""};
+  co_return fetched<cache::Stamp>(std::move(s));
 }
 
 Task<Fetched<std::optional<Tenant>>> Content::tenant(const cache::Stamp& stamp) {
-  if (tenantRow_) co_return Fetched<std::optional<Tenant>>{tenantRow_, ""};
+  if (tenantRow_) co_return fetched<std::optional<Tenant>>(tenantRow_);
   const long long configVersion = stamp.configVersion;
   const cache::Ttl ttl = cx_.config.cache.tenant;
   CachedRead read{cache::kvTenantKey(stamp.tenantId), tenant_sql::byIdVersioned(stamp.tenantId),
                   [configVersion](long long at) { return at >= configVersion; },
                   [ttl](const Json&) { return ttl; }, [](const Json& rows) { return !rows.empty(); }};
   auto got = co_await readThrough(cx_, useCaches_, std::move(read));
-  if (!got.ok()) co_return Fetched<std::optional<Tenant>>{std::nullopt, got.error};
+  if (!got.ok()) co_return fetchFailed<std::optional<Tenant>>(got.error);
   std::optional<Tenant> t;
   if (!got.value.rows.empty()) t = Tenant::fromRow(got.value.rows[0]);
-  co_return Fetched<std::optional<Tenant>>{std::move(t), ""};
+  co_return fetched<std::optional<Tenant>>(std::move(t));
 }
 
 Task<Fetched<std::optional<Post>>> Content::post(const cache::Stamp& stamp, std::string slug) {
@@ -139,10 +139,10 @@ Task<Fetched<std::optional<Post>>> Content::post(const cache::Stamp& stamp, std:
                   },
                   isPublished};
   auto got = co_await readThrough(cx_, useCaches_, std::move(read));
-  if (!got.ok()) co_return Fetched<std::optional<Post>>{std::nullopt, got.error};
+  if (!got.ok()) co_return fetchFailed<std::optional<Post>>(got.error);
   std::optional<Post> p;
   if (!got.value.rows.empty()) p = Post::fromRow(got.value.rows[0]);
-  co_return Fetched<std::optional<Post>>{std::move(p), ""};
+  co_return fetched<std::optional<Post>>(std::move(p));
 }
 
 // The feed shows the 20 newest public posts in full; a few more carry their html in case some of
@@ -156,11 +156,11 @@ Task<Fetched<std::vector<Post>>> Content::index(const cache::Stamp& stamp) {
                   [contentVersion](long long at) { return at >= contentVersion; },
                   [ttl](const Json&) { return ttl; }, [](const Json&) { return true; }};
   auto got = co_await readThrough(cx_, useCaches_, std::move(read));
-  if (!got.ok()) co_return Fetched<std::vector<Post>>{{}, got.error};
+  if (!got.ok()) co_return fetchFailed<std::vector<Post>>(got.error);
   std::vector<Post> posts;
   posts.reserve(got.value.rows.size());
   for (const auto& row : got.value.rows) posts.push_back(Post::fromRow(row));
-  co_return Fetched<std::vector<Post>>{std::move(posts), ""};
+  co_return fetched<std::vector<Post>>(std::move(posts));
 }
 
 

@@ -30,6 +30,19 @@ struct Fetched {
   std::string error;
   bool ok() const { return error.empty(); }
 };
+// Built in a function rather than braced in a co_return: g++ 12 mishandles such temporaries.
+template <typename T>
+Fetched<T> fetched(T value) {
+  Fetched<T> f;
+  f.value = std::move(value);
+  return f;
+}
+template <typename T>
+Fetched<T> fetchFailed(std::string error) {
+  Fetched<T> f;
+  f.error = std::move(error);
+  return f;
+}
 
 class Content {
  public:

@@ -36,7 +36,7 @@ Json Engine::begin(const Json& envelope) {
   a->random = jsonString(envelope, "random");
   active_[id] = std::move(active);
   a->session = std::make_unique<Session>([this, a](Io& io) {
-    a->cx = std::make_unique<Context>(Context{io, config_, a->request, a->now, a->random});
+    a->cx = std::make_unique<Context>(Context{io, config_, a->request, a->now, a->random, {}});
     return handleRequest(*a->cx);
   });
   return finish(id, a->session->step());

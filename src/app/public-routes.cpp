@@ -101,7 +101,7 @@ Task<Fetched<pages::ListPage>> listPosts(Context& cx, Content& content, const ca
   const size_t offset = size_t(page - 1) * size_t(perPage);
   if (content.usesCaches()) {
     auto index = co_await content.index(stamp);
-    if (!index.ok()) co_return Fetched<pages::ListPage>{{}, index.error};
+    if (!index.ok()) co_return fetchFailed<pages::ListPage>(index.error);
     size_t seen = 0;
     for (auto& post : index.value) {
       if (!post.isPublicAt(cx.now)) continue;
@@ -113,19 +113,19 @@ Task<Fetched<pages::ListPage>> listPosts(Context& cx, Content& content, const ca
       }
       list.posts.push_back(std::move(post));
     }
-    co_return Fetched<pages::ListPage>{std::move(list), ""};
+    co_return fetched<pages::ListPage>(std::move(list));
   }
   // Chosen before co_await: g++ 12 destroys a conditional's temporary twice inside co_await.
   SqlStatement statement = tag ? post_sql::publishedPageByTag(stamp.tenantId, *tag, cx.now, perPage, int(offset))
                                : post_sql::publishedPage(stamp.tenantId, cx.now, perPage, int(offset));
   D1Result rows = co_await cx.io.query(std::move(statement));
-  if (!rows.ok) co_return Fetched<pages::ListPage>{{}, rows.error};
+  if (!rows.ok) co_return fetchFailed<pages::ListPage>(rows.error);
   for (const auto& row : rows.rows) list.posts.push_back(Post::fromRow(row));
   if (list.posts.size() > size_t(perPage)) {
     list.hasNext = true;
     list.posts.pop_back();
   }
-  co_return Fetched<pages::ListPage>{std::move(list), ""};
+  co_return fetched<pages::ListPage>(std::move(list));
 }
 
 Task<Fetched<std::vector<Post>>> publicPosts(Context& cx, Content& content, const cache::Stamp& stamp) {
