@@ -8,6 +8,7 @@
 #include "blog/post.h"
 #include "cache/stamp.h"
 #include "core/sha256.h"
+#include "render/markdown.h"
 
 namespace lattice {
 
@@ -239,6 +240,32 @@ Task<HttpResponse> deletePost(Context& cx, const Tenant& tenant, const std::stri
   co_return res;
 }
 
+// POST /api/preview {markdown}: the HTML the post would get, rendered and sanitised exactly as
+// on save, without saving anything (the editor's live preview).
+Task<HttpResponse> preview(Context& cx) {
+  auto body = co_await readJsonBody(cx);
+  if (auto* failure = std::get_if<HttpResponse>(&body)) co_return std::move(*failure);
+  const Json& j = std::get<Json>(body);
+  if (!j.is_object()) co_return errorResponse({400, "request.not_object", "the body must be a JSON object", ""});
+  for (const auto& [key, value] : j.items())
+    if (key != "markdown")
+      co_return errorResponse({400, "request.unknown_field", "unknown field '" + key + "'", key});
+  auto markdown = j.find("markdown");
+  if (markdown == j.end() || !markdown->is_string())
+    co_return errorResponse({400, "post.markdown_invalid", "markdown must be a string", "markdown"});
+  const std::string& text = markdown->get_ref<const std::string&>();
+  if (text.size() > cx.config.maxMarkdownBytes)
+    co_return errorResponse({413, "post.markdown_too_large",
+                             "markdown is larger than " + std::to_string(cx.config.maxMarkdownBytes) + " bytes",
+                             "markdown"});
+  render::RenderedMarkdown rendered = render::renderMarkdown(text);
+  Json headings = Json::array();
+  for (const auto& h : rendered.headings) headings.push_back({{"level", h.level}, {"id", h.id}, {"text", h.text}});
+  co_return jsonResponse(200, {{"html", std::move(rendered.html)},
+                               {"word_count", rendered.wordCount},
+                               {"headings", std::move(headings)}});
+}
+
 HttpResponse methodNotAllowed(std::string allow) {
   HttpResponse r = errorResponse({405, "request.method_not_allowed", "allowed: " + allow, ""});
   r.set("allow", std::move(allow));
@@ -250,6 +277,12 @@ HttpResponse methodNotAllowed(std::string allow) {
 Task<HttpResponse> handlePostsApi(Context& cx, const std::string& subdomain,
                                   const std::vector<std::string>& segments) {
   const std::string& method = cx.request.method;
+  if (segments.size() == 2 && segments[1] == "preview") {
+    if (method != "POST") co_return methodNotAllowed("POST");
+    Authed authed = co_await authenticate(cx, subdomain);
+    if (authed.failure) co_return std::move(*authed.failure);
+    co_return co_await preview(cx);
+  }
   const bool collection = segments.size() == 2 && segments[1] == "posts";
   const bool item = segments.size() == 3 && segments[1] == "posts";
   if (!collection && !item) co_return errorResponse({404, "route.not_found", "no such API route", ""});

@@ -24,7 +24,7 @@ HttpResponse storageFailure(Context& cx, std::string_view what, std::string_view
 Task<HttpResponse> handlePublicPage(Context& cx, const std::string& subdomain,
                                     const std::vector<std::string>& segments);
 
-// The owner API on a tenant host: /api/posts[/{slug}].
+// The owner API on a tenant host: /api/posts[/{slug}] and /api/preview.
 Task<HttpResponse> handlePostsApi(Context& cx, const std::string& subdomain,
                                   const std::vector<std::string>& segments);
 

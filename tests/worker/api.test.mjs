@@ -116,3 +116,17 @@ test("bad requests get exact codes and leave the database unchanged", async () =
   }
   assert.deepEqual(await w.snapshot(), before);
 });
+
+test("POST /api/preview renders with the wasm engine and stores nothing", async () => {
+  const before = await w.snapshot();
+  const res = await w.api("POST", DEMO, "/api/preview", demoToken, { markdown: "## Preview\n\n<b>raw</b> [x](javascript:alert(1))" });
+  assert.equal(res.status, 200);
+  const { html, headings } = await res.json();
+  assert.match(html, /<h2 id="preview">Preview<\/h2>/);
+  assert.doesNotMatch(html, /<b>|javascript:/);
+  assert.deepEqual(headings, [{ level: 2, id: "preview", text: "Preview" }]);
+  assert.deepEqual(await w.snapshot(), before);
+  const foreign = await w.api("POST", DEMO, "/api/preview", autumnToken, { markdown: "x" });
+  assert.equal(foreign.status, 404);
+  assert.equal((await foreign.json()).error.code, "tenant.not_found");
+});
