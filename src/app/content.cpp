@@ -34,6 +34,22 @@ Task<void> storeEntry(Context& cx, std::string key, KvEntry entry, cache::Ttl tt
   co_await cache::kvPut(cx.io, std::move(key), entry.encode(), cx.config.cache.kvExpiration(ttl));
 }
 
+// What a D1 read of `read` gives the KV cache: the entry (fresh for the edge TTL of its tier),
+// that TTL, and whether it may be kept at all.
+struct FromD1 {
+  KvEntry entry;
+  cache::Ttl ttl;
+  bool storable = false;
+};
+
+FromD1 fromD1(Context& cx, const CachedRead& read, const Json& rows) {
+  FromD1 out;
+  out.ttl = read.ttl(rows);
+  out.entry = entryFromRows(rows, cx.now + UnixMillis(out.ttl.edge) * 1000);
+  out.storable = read.storable(out.entry.rows);
+  return out;
+}
+
 // Stale-while-revalidate: runs after the response, re-reads D1 and replaces the KV copy.
 Task<void> refresh(Context& cx, CachedRead read) {
   D1Result r = co_await cx.io.query(read.query, read.kvKey);
@@ -41,11 +57,10 @@ Task<void> refresh(Context& cx, CachedRead read) {
     cx.io.log("warn", "cache refresh failed", {{"key", read.kvKey}, {"error", r.error}});
     co_return;
   }
-  const cache::Ttl ttl = read.ttl(r.rows);
-  KvEntry e = entryFromRows(r.rows, cx.now + UnixMillis(ttl.edge) * 1000);
-  if (!read.storable(e.rows)) co_return;
+  FromD1 got = fromD1(cx, read, r.rows);
+  if (!got.storable) co_return;
   cx.io.metric("cache.kv_refresh");
-  co_await storeEntry(cx, read.kvKey, std::move(e), ttl);
+  co_await storeEntry(cx, read.kvKey, std::move(got.entry), got.ttl);
 }
 
 Task<Fetched<KvEntry>> readThrough(Context& cx, bool useCaches, CachedRead read) {
@@ -65,10 +80,9 @@ Task<Fetched<KvEntry>> readThrough(Context& cx, bool useCaches, CachedRead read)
   }
   D1Result r = co_await cx.io.query(read.query, read.kvKey);
   if (!r.ok) co_return fetchFailed<KvEntry>(r.error);
-  const cache::Ttl ttl = read.ttl(r.rows);
-  KvEntry e = entryFromRows(r.rows, cx.now + UnixMillis(ttl.edge) * 1000);
-  if (useCaches && read.storable(e.rows)) cx.afterResponse.push_back(storeEntry(cx, read.kvKey, e, ttl));
-  co_return fetched<KvEntry>(std::move(e));
+  FromD1 got = fromD1(cx, read, r.rows);
+  if (useCaches && got.storable) cx.afterResponse.push_back(storeEntry(cx, read.kvKey, got.entry, got.ttl));
+  co_return fetched<KvEntry>(std::move(got.entry));
 }
 
 // A stamp kept in the Cache API, if it is there and not past its own expiry (the Cache API
@@ -81,6 +95,11 @@ std::optional<cache::Stamp> keptStamp(const std::optional<HttpResponse>& hit, Un
 
 bool isPublished(const Json& rows) {
   return rows.size() == 1 && jsonString(rows[0], "status") == "published";
+}
+
+// A post object is kept for the edge TTL of its tier.
+cache::Ttl postTtl(const cache::CachePolicy& policy, const Json& rows) {
+  return policy.forTier(cache::tierOf(rows.empty() ? "d1" : jsonString(rows[0], "storage_location")));
 }
 
 }  // namespace
@@ -134,10 +153,7 @@ Task<Fetched<std::optional<Post>>> Content::post(const cache::Stamp& stamp, std:
   const cache::CachePolicy& policy = cx_.config.cache;
   CachedRead read{cache::kvPostKey(stamp.tenantId, slug), post_sql::bySlugVersioned(stamp.tenantId, slug),
                   [stamp, slug](long long at) { return stamp.unchangedSince(slug, at); },
-                  [&policy](const Json& rows) {
-                    return policy.forTier(cache::tierOf(rows.empty() ? "d1" : jsonString(rows[0], "storage_location")));
-                  },
-                  isPublished};
+                  [&policy](const Json& rows) { return postTtl(policy, rows); }, isPublished};
   auto got = co_await readThrough(cx_, useCaches_, std::move(read));
   if (!got.ok()) co_return fetchFailed<std::optional<Post>>(got.error);
   std::optional<Post> p;
@@ -163,7 +179,6 @@ Task<Fetched<std::vector<Post>>> Content::index(const cache::Stamp& stamp) {
   co_return fetched<std::vector<Post>>(std::move(posts));
 }
 
-
 Task<void> Content::storeStamp(Context& cx, cache::Stamp stamp) {
   if (!cx.config.cache.enabled) co_return;
   const std::string url = cache::stampUrl(stamp.subdomain, cx.config.baseDomain);
@@ -182,12 +197,12 @@ Task<void> Content::storeStamp(Context& cx, cache::Stamp stamp) {
 }
 
 void Content::storeWrittenPost(Context& cx, const Post& post, long long contentVersion) {
-  if (!cx.config.cache.enabled || post.status != "published") return;
-  const cache::Ttl ttl = cx.config.cache.forTier(cache::tierOf(post.storageLocation));
-  KvEntry e;
+  // The same rules as for a post read from D1 (post() above): published only, TTL by tier.
+  const Json rows = Json::array({post.toRow()});
+  if (!cx.config.cache.enabled || !isPublished(rows)) return;
+  const cache::Ttl ttl = postTtl(cx.config.cache, rows);
+  KvEntry e = entryFromRows(rows, cx.now + UnixMillis(ttl.edge) * 1000);
   e.at = contentVersion;
-  e.freshUntil = cx.now + UnixMillis(ttl.edge) * 1000;
-  e.rows.push_back(post.toRow());
   cx.afterResponse.push_back(storeEntry(cx, cache::kvPostKey(post.tenantId, post.slug), std::move(e), ttl));
 }
 
