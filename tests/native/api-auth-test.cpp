@@ -11,16 +11,13 @@
 using lattice::HttpResponse;
 using lattice::Json;
 using lattice::testing::TestWorld;
+using lattice::testing::errorOf;
 
 namespace {
 
 const std::string kDemo = "demo.localhost:8787";
 const std::string kAutumn = "autumn.localhost:8787";
 
-Json errorOf(const HttpResponse& r) {
-  auto j = lattice::parseJson(r.body);
-  return j && j->is_object() && j->contains("error") ? (*j)["error"] : Json::object();
-}
 
 // Two tenants, each with a token and one post.
 struct Fixture {

@@ -16,10 +16,7 @@ namespace {
 
 const std::string kDemo = "demo.localhost:8787";
 
-std::string codeOf(const HttpResponse& r) {
-  auto j = lattice::parseJson(r.body);
-  return j && j->contains("error") ? lattice::jsonString((*j)["error"], "code") : "";
-}
+std::string codeOf(const HttpResponse& r) { return lattice::jsonString(lattice::testing::errorOf(r), "code"); }
 
 struct Owner {
   TestWorld w{Json{{"BASE_DOMAIN", "localhost"}, {"MAX_MARKDOWN_BYTES", "1000"}}};

@@ -10,6 +10,7 @@
 using lattice::HttpResponse;
 using lattice::Json;
 using lattice::testing::TestWorld;
+using lattice::testing::errorOf;
 
 namespace {
 
@@ -17,10 +18,6 @@ const std::string kDemo = "demo.localhost:8787";
 constexpr size_t kMiB = 1 << 20;
 constexpr size_t kBodyAllowance = 64 << 10;
 
-Json errorOf(const HttpResponse& r) {
-  auto j = lattice::parseJson(r.body);
-  return j && j->is_object() && j->contains("error") ? (*j)["error"] : Json::object();
-}
 
 // Everything a rejected write could have touched, so "nothing changed" is one comparison.
 struct DbState {

@@ -17,17 +17,12 @@ namespace cachetest {
 using lattice::HttpResponse;
 using lattice::Json;
 using lattice::testing::TestWorld;
+using lattice::testing::errorOf;
+using lattice::testing::has;
 
 inline const std::string kDemo = "demo.localhost:8787";
 
-inline bool has(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
 
-inline Json errorOf(const HttpResponse& r) {
-  auto j = lattice::parseJson(r.body);
-  return j && j->is_object() && j->contains("error") ? (*j)["error"] : Json::object();
-}
 
 struct Blog {
   TestWorld w;

@@ -10,20 +10,17 @@
 using lattice::HttpResponse;
 using lattice::Json;
 using lattice::testing::TestWorld;
+using lattice::testing::errorOf;
+using lattice::testing::has;
 
 namespace {
 
 const std::string kDemo = "demo.localhost:8787";
 
-bool has(const std::string& haystack, const std::string& needle) { return haystack.find(needle) != std::string::npos; }
 
 // Position of the link to a post in a listing, npos when absent.
 size_t linkAt(const std::string& html, const std::string& slug) { return html.find("href=\"/blog/" + slug + "\""); }
 
-Json errorOf(const HttpResponse& r) {
-  auto j = lattice::parseJson(r.body);
-  return j && j->is_object() && j->contains("error") ? (*j)["error"] : Json::object();
-}
 
 struct Blog {
   TestWorld w;

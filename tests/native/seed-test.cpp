@@ -17,6 +17,7 @@
 using lattice::buildSeedSql;
 using lattice::Json;
 using lattice::testing::TestWorld;
+using lattice::testing::has;
 
 namespace {
 
@@ -57,7 +58,6 @@ std::string seedSql(const Json& ts, const Json& ps, long long now = kNow) {
   return r["sql"].get<std::string>();
 }
 
-bool has(const std::string& haystack, const std::string& needle) { return haystack.find(needle) != std::string::npos; }
 
 }  // namespace
 

@@ -77,4 +77,14 @@ class TestWorld {
   void kvWrite(const std::string& key, std::optional<Stored> value);
 };
 
+// Shared assertions helpers.
+inline bool has(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+// The {"error": {...}} object of an API error response; an empty object for anything else.
+inline Json errorOf(const HttpResponse& r) {
+  auto j = parseJson(r.body);
+  return j && j->is_object() && j->contains("error") ? (*j)["error"] : Json::object();
+}
+
 }  // namespace lattice::testing
