@@ -3,6 +3,7 @@
 #include <functional>
 
 #include "cache/keys.h"
+#include "cache/policy.h"
 #include "cache/store.h"
 
 namespace lattice {
@@ -191,7 +192,7 @@ Task<void> Content::storeStamp(Context& cx, cache::Stamp stamp) {
                                          : cx.now + UnixMillis(policy.notFoundEdge) * 1000;
   HttpResponse kept;
   kept.set("content-type", "application/json");
-  kept.set("cache-control", "public, max-age=" + std::to_string(std::max<UnixMillis>(1, (expires - cx.now + 999) / 1000)));
+  kept.set("cache-control", cache::keepFor(std::max<UnixMillis>(1, (expires - cx.now + 999) / 1000)));
   kept.body = dumpJson({{"stamp", stamp.toJson()}, {"expires_at", expires}});
   co_await cache::edgePut(cx.io, url, std::move(kept));
 }

@@ -91,8 +91,8 @@ struct Rendered {
   std::string cacheTag;  // Cache-Tag, for zone purges
 };
 
-// The public posts on one list page (or the first `limit` for the feed). With caches, a slice of
-// the tenant's index; without, a paged query (the naive baseline reads only what it shows).
+// The public posts on one list page. With caches, a slice of the tenant's index; without, a paged
+// query (the naive baseline reads only what it shows).
 Task<Fetched<pages::ListPage>> listPosts(Context& cx, Content& content, const cache::Stamp& stamp,
                                          std::optional<std::string> tag, int page, int perPage) {
   pages::ListPage list;
@@ -144,12 +144,8 @@ Task<Rendered> render(Context& cx, Content& content, const cache::Stamp& stamp, 
   if (!tenant.value)
     co_return Rendered{notFoundPage(nullptr, "Blog not found", "There is no blog here."), {}, tenantTag};
   const Tenant& t = *tenant.value;
-  if (!page.valid) {
-    out.response = notFoundPage(&t, "Page not found", "There is nothing at this address.");
-    co_return out;
-  }
   const std::string origin = pages::origin(cx.request);
-  switch (page.kind) {
+  switch (page.valid ? page.kind : PageKind::Other) {  // malformed slug, tag or page: a 404
     case PageKind::Post: {
       auto post = co_await content.post(stamp, page.slug);
       if (!post.ok()) co_return Rendered{storageFailure(cx, "post", post.error), {}, {}};
@@ -210,8 +206,7 @@ constexpr const char* kClientCacheControl = "x-lattice-client-cache-control";
 HttpResponse edgeCopy(const HttpResponse& r, const Rendered& rendered, const cache::CachePolicy& policy) {
   HttpResponse kept = r;
   kept.set(kClientCacheControl, r.header("cache-control"));
-  kept.set("cache-control",
-           "public, max-age=" + std::to_string(r.status == 200 ? rendered.ttl.edge : policy.notFoundEdge));
+  kept.set("cache-control", cache::keepFor(r.status == 200 ? rendered.ttl.edge : policy.notFoundEdge));
   kept.remove("x-lattice-cache");
   return kept;
 }

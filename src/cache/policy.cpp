@@ -24,7 +24,7 @@ int CachePolicy::kvExpiration(const Ttl& ttl) const {
 }
 
 namespace {
-std::string cacheControl(int maxAge, int swr) {
+std::string cacheControl(long long maxAge, int swr) {
   std::string s = "public, max-age=" + std::to_string(maxAge);
   if (swr > 0) s += ", stale-while-revalidate=" + std::to_string(swr);
   return s;
@@ -33,6 +33,7 @@ std::string cacheControl(int maxAge, int swr) {
 
 std::string browserCacheControl(const Ttl& ttl) { return cacheControl(ttl.browser, ttl.staleWhileRevalidate); }
 std::string edgeCacheControl(const Ttl& ttl) { return cacheControl(ttl.edge, ttl.staleWhileRevalidate); }
+std::string keepFor(long long seconds) { return cacheControl(seconds, 0); }
 
 bool hasCredentials(const HttpRequest& request) { return !request.header("authorization").empty(); }
 

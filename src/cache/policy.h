@@ -47,6 +47,9 @@ inline constexpr const char* kPrivateNoStore = "private, no-store";
 // "public, max-age=300, stale-while-revalidate=86400" (browsers) and the edge's counterpart.
 std::string browserCacheControl(const Ttl& ttl);
 std::string edgeCacheControl(const Ttl& ttl);
+// "public, max-age=N": how long the Cache API keeps what Lattice stores there itself (copies
+// under versioned keys, stamps), with no stale window.
+std::string keepFor(long long seconds);
 
 // A request that carries credentials is answered privately and never stored in a shared cache.
 // Lattice authenticates with bearer tokens only and sets no cookies, so a Cookie header (from

@@ -80,6 +80,9 @@ TEST_CASE("cache-policy: Cache-Control strings for browsers and for the edge") {
   CHECK(edgeCacheControl(Ttl{5, 7, 0}) == "public, max-age=7");
   CHECK(browserCacheControl(Ttl{0, 0, 0}) == "public, max-age=0");
   CHECK(std::string(kPrivateNoStore) == "private, no-store");
+  // What Lattice keeps in the Cache API itself: a lifetime and no stale window.
+  CHECK(keepFor(3600) == "public, max-age=3600");
+  CHECK(keepFor(604800) == "public, max-age=604800");
 }
 
 TEST_CASE("cache-policy: CACHE_MODE turns caching off only when it says off") {
