@@ -245,19 +245,9 @@ Task<HttpResponse> deletePost(Context& cx, const Tenant& tenant, const std::stri
 Task<HttpResponse> preview(Context& cx) {
   auto body = co_await readJsonBody(cx);
   if (auto* failure = std::get_if<HttpResponse>(&body)) co_return std::move(*failure);
-  const Json& j = std::get<Json>(body);
-  if (!j.is_object()) co_return errorResponse({400, "request.not_object", "the body must be a JSON object", ""});
-  for (const auto& [key, value] : j.items())
-    if (key != "markdown")
-      co_return errorResponse({400, "request.unknown_field", "unknown field '" + key + "'", key});
-  auto markdown = j.find("markdown");
-  if (markdown == j.end() || !markdown->is_string())
-    co_return errorResponse({400, "post.markdown_invalid", "markdown must be a string", "markdown"});
-  const std::string& text = markdown->get_ref<const std::string&>();
-  if (text.size() > cx.config.maxMarkdownBytes)
-    co_return errorResponse({413, "post.markdown_too_large",
-                             "markdown is larger than " + std::to_string(cx.config.maxMarkdownBytes) + " bytes",
-                             "markdown"});
+  auto input = parsePreviewInput(std::get<Json>(body), cx.config.maxMarkdownBytes);
+  if (auto* error = std::get_if<ApiError>(&input)) co_return errorResponse(*error);
+  const std::string& text = std::get<std::string>(input);
   render::RenderedMarkdown rendered = render::renderMarkdown(text);
   Json headings = Json::array();
   for (const auto& h : rendered.headings) headings.push_back({{"level", h.level}, {"id", h.id}, {"text", h.text}});

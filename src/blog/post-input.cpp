@@ -1,6 +1,7 @@
 #include "blog/post-input.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "core/sha256.h"
 #include "render/markdown.h"
@@ -35,19 +36,40 @@ ApiError bad(std::string code, std::string message, std::string field, int statu
 
 const char* kKnownFields[] = {"slug",   "title",        "description", "tags",   "markdown",
                               "status", "published_at", "gutter",      "version"};
+const char* kPreviewFields[] = {"markdown"};
+
+// A JSON object with no field outside `known`.
+template <size_t N>
+std::optional<ApiError> checkFields(const Json& body, const char* (&known)[N]) {
+  if (!body.is_object()) return bad("request.not_object", "the request body must be a JSON object", "");
+  for (const auto& [key, value] : body.items()) {
+    if (std::find(std::begin(known), std::end(known), key) == std::end(known))
+      return bad("request.unknown_field", "unknown field '" + key + "'", key);
+  }
+  return std::nullopt;
+}
+
+std::variant<std::string, ApiError> checkMarkdown(const Json& value, size_t maxMarkdownBytes) {
+  if (!value.is_string()) return bad("post.markdown_invalid", "markdown must be a string", "markdown");
+  if (value.get_ref<const std::string&>().size() > maxMarkdownBytes)
+    return bad("post.markdown_too_large", "markdown is larger than " + std::to_string(maxMarkdownBytes) + " bytes",
+               "markdown", 413);
+  return value.get<std::string>();
+}
 
 }  // namespace
+
+std::variant<std::string, ApiError> parsePreviewInput(const Json& body, size_t maxMarkdownBytes) {
+  if (auto error = checkFields(body, kPreviewFields)) return *error;
+  return checkMarkdown(jsonValue(body, "markdown"), maxMarkdownBytes);
+}
 
 bool validSlug(std::string_view slug) { return allowedChars(slug, 100); }
 bool validTag(std::string_view tag) { return allowedChars(tag, kMaxTagChars); }
 
 std::variant<PostInput, ApiError> parsePostInput(const Json& body, bool creating,
                                                  size_t maxMarkdownBytes) {
-  if (!body.is_object()) return bad("request.not_object", "the request body must be a JSON object", "");
-  for (const auto& [key, value] : body.items()) {
-    if (std::find(std::begin(kKnownFields), std::end(kKnownFields), key) == std::end(kKnownFields))
-      return bad("request.unknown_field", "unknown field '" + key + "'", key);
-  }
+  if (auto error = checkFields(body, kKnownFields)) return *error;
   PostInput in;
 
   if (auto it = body.find("slug"); it != body.end()) {
@@ -90,11 +112,9 @@ std::variant<PostInput, ApiError> parsePostInput(const Json& body, bool creating
   }
 
   if (auto it = body.find("markdown"); it != body.end()) {
-    if (!it->is_string()) return bad("post.markdown_invalid", "markdown must be a string", "markdown");
-    if (it->get_ref<const std::string&>().size() > maxMarkdownBytes)
-      return bad("post.markdown_too_large",
-                 "markdown is larger than " + std::to_string(maxMarkdownBytes) + " bytes", "markdown", 413);
-    in.markdown = it->get<std::string>();
+    auto markdown = checkMarkdown(*it, maxMarkdownBytes);
+    if (auto* error = std::get_if<ApiError>(&markdown)) return std::move(*error);
+    in.markdown = std::move(std::get<std::string>(markdown));
   }
 
   if (auto it = body.find("status"); it != body.end()) {

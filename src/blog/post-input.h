@@ -52,4 +52,7 @@ std::variant<PostInput, ApiError> parsePostInput(const Json& body, bool creating
 // changed; publishing without a date stamps `now`. Does not touch id, tenant or version.
 void applyPostInput(Post& post, const PostInput& input, UnixMillis now);
 
+// The body of POST /api/preview, {markdown}: the markdown, checked exactly as a post's is.
+std::variant<std::string, ApiError> parsePreviewInput(const Json& body, size_t maxMarkdownBytes);
+
 }  // namespace lattice
