@@ -48,6 +48,16 @@ std::string Tenant::accentColor() const {
 
 bool Tenant::serif() const { return jsonString(theme, "font") == "serif"; }
 
+Json Tenant::toJson() const {
+  return {{"subdomain", subdomain},
+          {"display_name", displayName},
+          {"description", description},
+          {"tier", tier},
+          {"theme", theme},
+          {"limits", limits},
+          {"config_version", configVersion}};
+}
+
 Tenant Tenant::fromRow(const Json& row) {
   Tenant t;
   t.id = jsonString(row, "id");
@@ -84,6 +94,15 @@ SqlStatement byIdVersioned(std::string_view tenantId) {
 
 SqlStatement contentVersion(std::string_view tenantId) {
   return {"SELECT content_version FROM tenants WHERE id = ?1", Json::array({std::string(tenantId)})};
+}
+
+SqlStatement updateConfig(const Tenant& tenant, long long now) {
+  return {R"(UPDATE tenants
+                SET display_name = ?2, description = ?3, theme = ?4, limits = ?5, updated_at = ?6
+              WHERE id = ?1
+             RETURNING id)",
+          Json::array({tenant.id, tenant.displayName, tenant.description, dumpJson(tenant.theme),
+                       dumpJson(tenant.limits), now})};
 }
 
 }  // namespace tenant_sql

@@ -36,6 +36,10 @@ struct Tenant {
   std::string accentColor() const;
   bool serif() const;
 
+  // The owner API's view: {subdomain, display_name, description, tier, theme, limits,
+  // config_version}.
+  Json toJson() const;
+
   static Tenant fromRow(const Json& row);
 };
 
@@ -49,6 +53,10 @@ SqlStatement bySubdomain(std::string_view subdomain);
 SqlStatement byIdVersioned(std::string_view tenantId);
 // The tenant's content_version (read in the same batch as a write, it is the write's version).
 SqlStatement contentVersion(std::string_view tenantId);
+// Writes the tenant's display name, description, theme and limits, with updated_at = `now`;
+// returns the id when the tenant exists. A trigger (migrations/0003) bumps config_version by
+// one; RETURNING does not see that, so read the new version with byIdVersioned in the same batch.
+SqlStatement updateConfig(const Tenant& tenant, long long now);
 }  // namespace tenant_sql
 
 }  // namespace lattice
