@@ -1,6 +1,7 @@
 // embind registration only: the JS shim sees an Engine that takes and returns JSON strings (one
 // coarse call per step, no per-field `val` traffic), plus two tooling functions. No policy here.
 #include <emscripten/bind.h>
+#include <emscripten/val.h>
 
 #include <memory>
 #include <string>
@@ -10,6 +11,7 @@
 #include "blog/seed.h"
 #include "core/json.h"
 #include "core/sha256.h"
+#include "durable/sql.h"
 #include "render/markdown.h"
 
 namespace {
@@ -21,12 +23,36 @@ Json parseOrNull(const std::string& s) {
   return j ? *j : Json(nullptr);
 }
 
+// A Durable Object's storage as the core's Sql: `exec` is a JS function (sql, paramsJson) ->
+// resultJson over ctx.storage.sql (worker-shim/durable-objects.mjs). One call per statement.
+class JsSql : public lattice::Sql {
+ public:
+  explicit JsSql(emscripten::val exec) : exec_(std::move(exec)) {}
+  using lattice::Sql::exec;
+  lattice::SqlRows exec(std::string_view sql, const Json& params) override {
+    std::string text = exec_(std::string(sql), lattice::dumpJson(params)).as<std::string>();
+    Json r = parseOrNull(text);
+    lattice::SqlRows out;
+    out.ok = lattice::jsonBool(r, "ok");
+    out.error = lattice::jsonString(r, "error");
+    if (out.ok && r.contains("rows") && r["rows"].is_array()) out.rows = std::move(r["rows"]);
+    if (!out.ok && out.error.empty()) out.error = "sql failed";
+    return out;
+  }
+
+ private:
+  emscripten::val exec_;
+};
+
 class EngineHandle {
  public:
   explicit EngineHandle(const std::string& varsJson)
       : engine_(lattice::Config::fromVars(parseOrNull(varsJson))) {}
   std::string begin(const std::string& envelopeJson) {
     return lattice::dumpJson(engine_.begin(parseOrNull(envelopeJson)));
+  }
+  std::string beginObject(const std::string& envelopeJson, emscripten::val sqlExec) {
+    return lattice::dumpJson(engine_.beginObject(parseOrNull(envelopeJson), std::make_unique<JsSql>(std::move(sqlExec))));
   }
   std::string resume(double id, const std::string& resultJson) {
     return lattice::dumpJson(engine_.resume(static_cast<long long>(id), parseOrNull(resultJson)));
@@ -57,6 +83,7 @@ EMSCRIPTEN_BINDINGS(lattice) {
   emscripten::class_<EngineHandle>("Engine")
       .constructor<const std::string&>()
       .function("begin", &EngineHandle::begin)
+      .function("beginObject", &EngineHandle::beginObject)
       .function("resume", &EngineHandle::resume)
       .function("cancel", &EngineHandle::cancel)
       .function("activeCount", &EngineHandle::activeCount);

@@ -3,6 +3,8 @@
 import { discardAfterTrap, getEngine } from "./engine.mjs";
 import { jsonToResponse, run } from "./interpreter.mjs";
 
+export { TenantDO } from "./durable-objects.mjs";
+
 function randomHex(bytes) {
   const buf = crypto.getRandomValues(new Uint8Array(bytes));
   return Array.from(buf, (b) => b.toString(16).padStart(2, "0")).join("");

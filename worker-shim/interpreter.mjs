@@ -121,6 +121,17 @@ const performers = {
     const res = await stub.fetch(new Request(`https://do.internal${path}`, { method, headers, body }));
     return { ok: true, response: responseToJson(res, await res.text()) };
   },
+  async "alarm.get"(e, { storage }) {
+    return { ok: true, at: await storage.getAlarm() };
+  },
+  async "alarm.set"(e, { storage }) {
+    await storage.setAlarm(e.at);
+    return { ok: true };
+  },
+  async "alarm.delete"(e, { storage }) {
+    await storage.deleteAlarm();
+    return { ok: true };
+  },
   async "body.read"(e, { request }) {
     return readBody(request, e.max);
   },
@@ -154,11 +165,14 @@ function emit(emits) {
   }
 }
 
-// Drives one session to its end and returns its final response. `early(response)` is called
-// when the core sends its response before finishing (the `respond` effect).
-async function drive(engine, envelope, bindings, early) {
+// Drives one session to its end and returns its final response. `begin()` starts it in the
+// engine; `early(response)` is called when the core sends its response before finishing (the
+// `respond` effect). `bindings.atomically(fn)`, when given, runs each step (the core's
+// synchronous work between two effects) as one storage transaction (Durable Objects).
+async function drive(engine, begin, bindings, early) {
   await null; // callers hold the returned promise before any callback runs
-  let step = JSON.parse(engine.begin(JSON.stringify(envelope)));
+  const atomically = bindings.atomically ?? ((fn) => fn());
+  let step = JSON.parse(atomically(begin));
   try {
     for (;;) {
       emit(step.emits);
@@ -171,7 +185,8 @@ async function drive(engine, envelope, bindings, early) {
       } else {
         result = await perform(effect, bindings);
       }
-      step = JSON.parse(engine.resume(step.id, JSON.stringify(result)));
+      const resumed = JSON.stringify(result);
+      step = JSON.parse(atomically(() => engine.resume(step.id, resumed)));
     }
   } catch (err) {
     if (!(err instanceof WebAssembly.RuntimeError)) engine.cancel(step.id);
@@ -184,9 +199,19 @@ async function drive(engine, envelope, bindings, early) {
 // is counted in the `background.pending` gauge. If the loop itself throws before responding (not
 // an effect: those fail as results), the session is dropped and the error propagates.
 export function run(engine, envelope, bindings) {
+  return runSession(engine, () => engine.begin(JSON.stringify(envelope)), bindings);
+}
+
+// Runs one Durable Object event (a request, or the alarm when envelope.request is null) over
+// the object's storage: `sqlExec(sql, paramsJson) -> resultJson` is its synchronous SQL.
+export function runObject(engine, envelope, sqlExec, bindings) {
+  return runSession(engine, () => engine.beginObject(JSON.stringify(envelope), sqlExec), bindings);
+}
+
+function runSession(engine, begin, bindings) {
   return new Promise((resolve, reject) => {
     let sent = false;
-    const done = drive(engine, envelope, bindings, (response) => {
+    const done = drive(engine, begin, bindings, (response) => {
       sent = true;
       resolve(response);
       count("background.pending");

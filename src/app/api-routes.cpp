@@ -1,132 +1,21 @@
-// The owner API: /api/posts and /api/posts/{slug}, bearer-token authenticated, JSON in and out.
+// The owner API: /api/posts, /api/posts/{slug} and /api/preview, bearer-token authenticated, JSON
+// in and out.
 #include "app/routes.h"
 
 #include <cctype>
 
 #include "app/content.h"
+#include "app/owner-api.h"
 #include "blog/post-input.h"
 #include "blog/post.h"
 #include "cache/stamp.h"
 #include "core/sha256.h"
+#include "http/json-body.h"
 #include "render/markdown.h"
 
 namespace lattice {
 
 namespace {
-
-// Tokens are "lat_" + 64 hex characters (256 random bits).
-bool wellFormedToken(std::string_view token) {
-  if (token.size() != 68 || token.substr(0, 4) != "lat_") return false;
-  for (char c : token.substr(4))
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  return true;
-}
-
-struct Authed {
-  std::optional<Tenant> tenant;
-  std::optional<HttpResponse> failure;
-};
-
-Authed authFailure(HttpResponse r) {
-  Authed a;
-  a.failure = std::move(r);
-  return a;
-}
-
-HttpResponse tenantNotFound(const std::string& subdomain) {
-  return errorResponse({404, "tenant.not_found", "there is no blog '" + subdomain + "'", ""});
-}
-
-HttpResponse unauthorized(std::string code, std::string message) {
-  HttpResponse r = errorResponse({401, std::move(code), std::move(message), ""});
-  r.set("www-authenticate", "Bearer realm=\"lattice\"");
-  return r;
-}
-
-// Resolves the host's tenant and checks that the bearer token belongs to it, in one query.
-// A valid token of another tenant sees the same 404 as a tenant that does not exist.
-Task<Authed> authenticate(Context& cx, const std::string& subdomain) {
-  std::string auth = cx.request.header("authorization");
-  if (auth.empty()) co_return authFailure(unauthorized("auth.missing_token", "send Authorization: Bearer <token>"));
-  std::string_view token = auth;
-  // The scheme is case-insensitive (RFC 9110 §11.1).
-  auto isBearer = [](std::string_view s) {
-    std::string scheme(s.substr(0, 7));
-    for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return scheme == "bearer ";
-  };
-  if (!isBearer(token))
-    co_return authFailure(unauthorized("auth.invalid_token", "the Authorization header must be 'Bearer <token>'"));
-  token.remove_prefix(7);
-  if (!wellFormedToken(token))
-    co_return authFailure(unauthorized("auth.invalid_token", "the token is not valid"));
-  D1Result rows = co_await cx.io.query(tenant_sql::bySubdomainWithToken(subdomain, sha256Hex(token)));
-  if (!rows.ok) co_return authFailure(storageFailure(cx, "token lookup", rows.error));
-  if (rows.rows.empty())
-    co_return authFailure(tenantNotFound(subdomain));
-  const Json& row = rows.rows[0];
-  std::string tokenTenant = jsonString(row, "token_tenant_id");
-  if (tokenTenant.empty()) co_return authFailure(unauthorized("auth.invalid_token", "the token is not valid"));
-  if (tokenTenant != jsonString(row, "id"))
-    co_return authFailure(tenantNotFound(subdomain));
-  Authed a;
-  a.tenant = Tenant::fromRow(row);
-  co_return a;
-}
-
-// Reads and parses a JSON body: 415 for another content type, 413 beyond the size bound (checked
-// before parsing), 400 for malformed JSON.
-Task<std::variant<Json, HttpResponse>> readJsonBody(Context& cx) {
-  std::string type = cx.request.header("content-type");
-  for (auto& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));  // RFC 9110 §8.3.1
-  std::string_view mime = std::string_view(type).substr(0, type.find(';'));
-  while (!mime.empty() && mime.back() == ' ') mime.remove_suffix(1);
-  if (mime != "application/json")
-    co_return errorResponse({415, "request.unsupported_media_type", "send Content-Type: application/json", ""});
-  const size_t max = cx.config.maxMarkdownBytes + cx.config.maxJsonOverheadBytes;
-  // (Effects are built before co_await: g++ 12 mishandles braced literals inside co_await.)
-  Json effect = {{"kind", "body.read"}, {"max", max}};
-  Json result = co_await cx.io.perform(std::move(effect));
-  if (!jsonBool(result, "ok"))
-    co_return errorResponse({400, "request.body_unreadable", "the request body could not be read", ""});
-  if (jsonBool(result, "truncated"))
-    co_return errorResponse({413, "request.too_large", "the request body is larger than " + std::to_string(max) + " bytes", ""});
-  auto parsed = parseJson(jsonString(result, "text"));
-  if (!parsed)
-    co_return errorResponse({400, "request.malformed_json",
-                             "the request body is not valid JSON (or nests deeper than " +
-                                 std::to_string(kMaxJsonDepth) + " levels)",
-                             ""});
-  co_return std::move(*parsed);
-}
-
-// A post write and the tenant's stamp just after it (src/cache/stamp.h), in one transaction.
-struct Written {
-  D1Result write;
-  cache::Stamp stamp;
-};
-
-Task<Written> writeAndStamp(Context& cx, SqlStatement statement, const Tenant& tenant) {
-  std::vector<SqlStatement> batch;
-  batch.push_back(std::move(statement));
-  batch.push_back(cache::stampQuery(tenant.subdomain, cx.now));
-  D1BatchResult r = co_await cx.io.batch(std::move(batch));
-  Written w;
-  if (!r.ok || r.results.size() != 2) {
-    w.write.error = r.error.empty() ? "d1 batch returned no results" : r.error;
-    co_return w;
-  }
-  w.write = std::move(r.results[0]);
-  w.stamp = cache::Stamp::fromRows(r.results[1].rows);
-  co_return w;
-}
-
-// After a write that changed something: this location's stamp becomes the one just read (its
-// next page view sees the write, with no D1 read), and the written post is kept for its next view.
-Task<void> afterWrite(Context& cx, const Written& w, const Post* post) {
-  co_await Content::storeStamp(cx, w.stamp);
-  if (post) Content::storeWrittenPost(cx, *post, w.stamp.contentVersion);
-}
 
 HttpResponse postNotFound(std::string_view slug) {
   return errorResponse({404, "post.not_found", "there is no post '" + std::string(slug) + "'", ""});
@@ -168,7 +57,20 @@ Task<HttpResponse> createPost(Context& cx, const Tenant& tenant) {
   if (auto* failure = std::get_if<HttpResponse>(&body)) co_return std::move(*failure);
   auto input = parsePostInput(std::get<Json>(body), /*creating=*/true, cx.config.maxMarkdownBytes);
   if (auto* error = std::get_if<ApiError>(&input)) co_return errorResponse(*error);
-  const PostInput& in = std::get<PostInput>(input);
+  co_return co_await createPostFrom(cx, tenant, std::get<PostInput>(input));
+}
+
+Task<HttpResponse> updatePost(Context& cx, const Tenant& tenant, const std::string& slug) {
+  auto body = co_await readJsonBody(cx);
+  if (auto* failure = std::get_if<HttpResponse>(&body)) co_return std::move(*failure);
+  auto input = parsePostInput(std::get<Json>(body), /*creating=*/false, cx.config.maxMarkdownBytes);
+  if (auto* error = std::get_if<ApiError>(&input)) co_return errorResponse(*error);
+  co_return co_await updatePostFrom(cx, tenant, slug, std::get<PostInput>(input));
+}
+
+}  // namespace
+
+Task<HttpResponse> createPostFrom(Context& cx, const Tenant& tenant, const PostInput& in) {
   if (in.expectedVersion)
     co_return errorResponse({400, "post.version_invalid", "version is only accepted on update", "version"});
 
@@ -187,13 +89,7 @@ Task<HttpResponse> createPost(Context& cx, const Tenant& tenant) {
   co_return res;
 }
 
-Task<HttpResponse> updatePost(Context& cx, const Tenant& tenant, const std::string& slug) {
-  auto body = co_await readJsonBody(cx);
-  if (auto* failure = std::get_if<HttpResponse>(&body)) co_return std::move(*failure);
-  auto input = parsePostInput(std::get<Json>(body), /*creating=*/false, cx.config.maxMarkdownBytes);
-  if (auto* error = std::get_if<ApiError>(&input)) co_return errorResponse(*error);
-  const PostInput& in = std::get<PostInput>(input);
-
+Task<HttpResponse> updatePostFrom(Context& cx, const Tenant& tenant, const std::string& slug, const PostInput& in) {
   D1Result current = co_await cx.io.query(post_sql::bySlug(tenant.id, slug));
   if (!current.ok) co_return storageFailure(cx, "post read", current.error);
   if (current.rows.empty()) co_return postNotFound(slug);
@@ -223,6 +119,8 @@ Task<HttpResponse> updatePost(Context& cx, const Tenant& tenant, const std::stri
   cx.io.log("info", "post updated", {{"tenant", tenant.subdomain}, {"slug", post.slug}, {"version", post.version}});
   co_return jsonResponse(200, {{"post", post.toJson(true)}});
 }
+
+namespace {
 
 Task<HttpResponse> deletePost(Context& cx, const Tenant& tenant, const std::string& slug) {
   D1Result current = co_await cx.io.query(post_sql::bySlug(tenant.id, slug));
@@ -256,11 +154,6 @@ Task<HttpResponse> preview(Context& cx) {
                                {"headings", std::move(headings)}});
 }
 
-HttpResponse methodNotAllowed(std::string allow) {
-  HttpResponse r = errorResponse({405, "request.method_not_allowed", "allowed: " + allow, ""});
-  r.set("allow", std::move(allow));
-  return r;
-}
 
 }  // namespace
 

@@ -46,6 +46,9 @@ Task<HttpResponse> route(Context& cx) {
 
   HostTarget target = resolveHost(req.host, cx.config.baseDomain);
   if (target.kind == HostTarget::Kind::Tenant) {
+    if (isApiPath(*segments) && segments->size() >= 2 &&
+        ((*segments)[1] == "tenant" || (*segments)[1] == "drafts" || (*segments)[1] == "events"))
+      co_return co_await handleTenantApi(cx, target.subdomain, *segments);
     if (isApiPath(*segments)) co_return co_await handlePostsApi(cx, target.subdomain, *segments);
     co_return co_await handlePublicPage(cx, target.subdomain, *segments);
   }

@@ -70,6 +70,8 @@ Config Config::fromVars(const Json& vars) {
   }
   if (auto v = positiveVar(vars, "POSTS_PER_PAGE"); v > 0 && v <= 100) c.postsPerPage = int(v);
   if (auto v = positiveVar(vars, "MAX_MARKDOWN_BYTES"); v > 0 && v <= (16 << 20)) c.maxMarkdownBytes = size_t(v);
+  if (auto v = positiveVar(vars, "TENANT_STATE_TTL_SECONDS"); v > 0 && v <= 86400) c.tenantStateTtl = int(v);
+  if (auto v = positiveVar(vars, "EVENTS_FLUSH_SECONDS"); v > 0 && v <= 3600) c.eventsFlushSeconds = int(v);
   // Caching is on unless CACHE_MODE says off (the naive mode the cache benchmark compares with).
   c.cache.enabled = lowerString(vars, "CACHE_MODE") != "off";
   if (auto v = positiveVar(vars, "STAMP_TTL_SECONDS"); v > 0 && v <= 3600) c.cache.stampTtl = int(v);

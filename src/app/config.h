@@ -18,6 +18,9 @@ struct Config {
   size_t maxMarkdownBytes = 1 << 20;     // MAX_MARKDOWN_BYTES (1 MiB)
   size_t maxJsonOverheadBytes = 64 << 10;  // body allowance beyond the markdown for other fields
   size_t maxIndexPosts = 10000;          // a tenant's public index (lists, feed, sitemap) is capped here
+  int tenantStateTtl = 300;              // TENANT_STATE_TTL_SECONDS: a TenantDO re-reads D1 after this
+  int eventsFlushSeconds = 30;           // EVENTS_FLUSH_SECONDS: analytics wait at most this long
+  size_t maxEventsBodyBytes = 64 << 10;  // POST /api/events bodies are bounded before parsing
   cache::CachePolicy cache;              // CACHE_MODE, STAMP_TTL_SECONDS, TTL_HOT/WARM/COLD/LIST
 
   // From the env vars object (all values are strings, as Workers vars usually are; numbers and

@@ -5,6 +5,8 @@
 #include "cache/keys.h"
 #include "cache/policy.h"
 #include "cache/store.h"
+#include "app/tenant-directory.h"
+#include "durable/tenant-state.h"
 
 namespace lattice {
 
@@ -86,12 +88,51 @@ Task<Fetched<KvEntry>> readThrough(Context& cx, bool useCaches, CachedRead read)
   co_return fetched<KvEntry>(std::move(got.entry));
 }
 
-// A stamp kept in the Cache API, if it is there and not past its own expiry (the Cache API
-// counts whole seconds; a stamp's expiry is exact, for scheduled posts).
-std::optional<cache::Stamp> keptStamp(const std::optional<HttpResponse>& hit, UnixMillis now) {
+// A stamp (and the tenant row kept with it) in the Cache API, if it is there and not past its
+// own expiry (the Cache API counts whole seconds; a stamp's expiry is exact, for scheduled posts).
+struct KeptStamp {
+  cache::Stamp stamp;
+  Json tenant;  // null for "no such tenant"
+};
+std::optional<KeptStamp> keptStamp(const std::optional<HttpResponse>& hit, UnixMillis now) {
   auto body = hit && hit->status == 200 ? parseJson(hit->body) : std::nullopt;
   if (!body || !body->is_object() || now >= jsonInt(*body, "expires_at")) return std::nullopt;
-  return cache::Stamp::fromJson(jsonValue(*body, "stamp"));
+  auto stamp = cache::Stamp::fromJson(jsonValue(*body, "stamp"));
+  Json tenant = jsonValue(*body, "tenant");
+  if (!stamp || (stamp->found && !tenant.is_object())) return std::nullopt;
+  return KeptStamp{std::move(*stamp), std::move(tenant)};
+}
+
+// The stamp and tenant row from the TenantDO, or from D1 when the object cannot be reached.
+struct StateRead {
+  cache::Stamp stamp;
+  Json tenant;
+};
+Task<Fetched<StateRead>> readTenantState(Context& cx, const std::string& subdomain) {
+  auto id = co_await lookupTenantId(cx, subdomain);
+  if (!id.ok()) co_return fetchFailed<StateRead>(id.error);
+  StateRead out;
+  out.stamp.subdomain = subdomain;
+  if (!id.value) co_return fetched<StateRead>(std::move(out));  // no such tenant: no object either
+  auto reply = co_await callTenantObject(cx, *id.value, subdomain, "GET", "/state");
+  auto body = reply.ok() && reply.value.status == 200 ? parseJson(reply.value.body) : std::nullopt;
+  auto stamp = body ? cache::Stamp::fromJson(jsonValue(*body, "stamp")) : std::nullopt;
+  if (stamp) {
+    cx.io.metric("tenant_do.state");
+    out.stamp = std::move(*stamp);
+    out.tenant = jsonValue(*body, "tenant");
+  } else {
+    cx.io.log("warn", "TenantDO unavailable; reading D1", {{"subdomain", subdomain},
+                                                          {"error", reply.ok() ? reply.value.body : reply.error}});
+    D1BatchResult r = co_await cx.io.batch(TenantState::readQueries(subdomain, cx.now));
+    if (!r.ok || r.results.size() != 2) co_return fetchFailed<StateRead>(r.error);
+    TenantState::Kept read = TenantState::fromResults(subdomain, r.results, cx.now);
+    out.stamp = std::move(read.stamp);
+    out.tenant = std::move(read.row);
+  }
+  // The directory knew a deleted tenant, or held a wrong id: look it up afresh next time.
+  if (!out.stamp.found || out.stamp.tenantId != *id.value) forgetTenantId(cx, subdomain);
+  co_return fetched<StateRead>(std::move(out));
 }
 
 bool isPublished(const Json& rows) {
@@ -125,29 +166,25 @@ Task<Fetched<cache::Stamp>> Content::stamp(std::string subdomain) {
   auto hit = co_await cache::edgeMatch(cx_.io, url);
   if (auto kept = keptStamp(hit, cx_.now)) {
     cx_.io.metric("cache.stamp_hit");
-    co_return fetched<cache::Stamp>(std::move(*kept));
+    if (kept->tenant.is_object()) tenantRow_ = Tenant::fromRow(kept->tenant);
+    co_return fetched<cache::Stamp>(std::move(kept->stamp));
   }
   cx_.io.metric("cache.stamp_miss");
-  D1Result r = co_await cx_.io.query(cache::stampQuery(subdomain, cx_.now), "stamp:" + subdomain);
-  if (!r.ok) co_return fetchFailed<cache::Stamp>(r.error);
-  cache::Stamp s = cache::Stamp::fromRows(r.rows);
-  s.subdomain = subdomain;  // also for "no such tenant", which is kept too
-  cx_.afterResponse.push_back(storeStamp(cx_, s));
-  co_return fetched<cache::Stamp>(std::move(s));
+  auto read = co_await readTenantState(cx_, subdomain);
+  if (!read.ok()) co_return fetchFailed<cache::Stamp>(read.error);
+  if (read.value.tenant.is_object()) tenantRow_ = Tenant::fromRow(read.value.tenant);
+  // "No such tenant" is kept too (briefly), so junk hosts cost nothing for a while.
+  cx_.afterResponse.push_back(storeStamp(cx_, read.value.stamp, read.value.tenant));
+  co_return fetched<cache::Stamp>(std::move(read.value.stamp));
 }
 
 Task<Fetched<std::optional<Tenant>>> Content::tenant(const cache::Stamp& stamp) {
-  if (tenantRow_) co_return fetched<std::optional<Tenant>>(tenantRow_);
-  const long long configVersion = stamp.configVersion;
-  const cache::Ttl ttl = cx_.config.cache.tenant;
-  CachedRead read{cache::kvTenantKey(stamp.tenantId), tenant_sql::byIdVersioned(stamp.tenantId),
-                  [configVersion](long long at) { return at >= configVersion; },
-                  [ttl](const Json&) { return ttl; }, [](const Json& rows) { return !rows.empty(); }};
-  auto got = co_await readThrough(cx_, useCaches_, std::move(read));
-  if (!got.ok()) co_return fetchFailed<std::optional<Tenant>>(got.error);
-  std::optional<Tenant> t;
-  if (!got.value.rows.empty()) t = Tenant::fromRow(got.value.rows[0]);
-  co_return fetched<std::optional<Tenant>>(std::move(t));
+  if (tenantRow_ || !stamp.found) co_return fetched<std::optional<Tenant>>(tenantRow_);
+  // Only a caller that skipped stamp() gets here.
+  D1Result r = co_await cx_.io.query(tenant_sql::bySubdomain(stamp.subdomain));
+  if (!r.ok) co_return fetchFailed<std::optional<Tenant>>(r.error);
+  if (!r.rows.empty()) tenantRow_ = Tenant::fromRow(r.rows[0]);
+  co_return fetched<std::optional<Tenant>>(tenantRow_);
 }
 
 Task<Fetched<std::optional<Post>>> Content::post(const cache::Stamp& stamp, std::string slug) {
@@ -180,12 +217,12 @@ Task<Fetched<std::vector<Post>>> Content::index(const cache::Stamp& stamp) {
   co_return fetched<std::vector<Post>>(std::move(posts));
 }
 
-Task<void> Content::storeStamp(Context& cx, cache::Stamp stamp) {
+Task<void> Content::storeStamp(Context& cx, cache::Stamp stamp, Json tenantRow) {
   if (!cx.config.cache.enabled) co_return;
   const std::string url = cache::stampUrl(stamp.subdomain, cx.config.baseDomain);
   auto hit = co_await cache::edgeMatch(cx.io, url);
   auto newer = keptStamp(hit, cx.now);
-  if (newer && (newer->contentVersion > stamp.contentVersion || newer->configVersion > stamp.configVersion)) co_return;
+  if (newer && newer->stamp.aheadOf(stamp)) co_return;
   const cache::CachePolicy& policy = cx.config.cache;
   // The stamp of a tenant that does not exist is kept too (junk hosts cost no D1 read), briefly.
   const UnixMillis expires = stamp.found ? stamp.expiresAt(cx.now, policy.stampTtl)
@@ -193,7 +230,7 @@ Task<void> Content::storeStamp(Context& cx, cache::Stamp stamp) {
   HttpResponse kept;
   kept.set("content-type", "application/json");
   kept.set("cache-control", cache::keepFor(std::max<UnixMillis>(1, (expires - cx.now + 999) / 1000)));
-  kept.body = dumpJson({{"stamp", stamp.toJson()}, {"expires_at", expires}});
+  kept.body = dumpJson({{"stamp", stamp.toJson()}, {"tenant", std::move(tenantRow)}, {"expires_at", expires}});
   co_await cache::edgePut(cx.io, url, std::move(kept));
 }
 

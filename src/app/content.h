@@ -1,6 +1,8 @@
 // Where public content comes from. Each read goes through the cache layers, cheapest first:
-//   stamp   the location's Cache API (TTL CachePolicy::stampTtl), else D1
-//   tenant, post, index   KV (valid only if the stamp says the copy is current), else D1
+//   stamp + tenant   the location's Cache API (TTL CachePolicy::stampTtl), else the tenant's
+//                    TenantDO (src/durable/tenant-state.h), reached only for tenants that exist
+//                    (src/app/tenant-directory.h); D1 if the object cannot be reached
+//   post, index      KV (valid only if the stamp says the copy is current), else D1
 // D1 is the source of truth; a copy in KV is used only when the stamp proves it current, so an
 // out-of-date KV value (KV is eventually consistent) is a miss, never a stale page. Misses fill
 // the caches after the response is sent; an expired-but-current KV copy is served while a refresh
@@ -60,7 +62,8 @@ class Content {
   // reader whose D1 read began before a write here, or the slower of two writes, must not put
   // older versions back. After a write it is the stamp read in the write's own transaction, so
   // the next reader here sees the write.
-  static Task<void> storeStamp(Context& cx, cache::Stamp stamp);
+  // `tenantRow` is the tenants row read with it (kept alongside: the page's config).
+  static Task<void> storeStamp(Context& cx, cache::Stamp stamp, Json tenantRow);
   // After a write: store the post as written, read at `contentVersion`, so its next view costs
   // no D1 read. Drafts are never stored.
   static void storeWrittenPost(Context& cx, const Post& post, long long contentVersion);
@@ -68,8 +71,8 @@ class Content {
  private:
   Context& cx_;
   bool useCaches_;
-  // Without caches the stamp is read with the whole tenant row, which tenant() then returns:
-  // one query, as an engine without caches would do.
+  // The tenant row that came with the stamp (from the Cache API, the TenantDO, or D1 without
+  // caches), which tenant() returns.
   std::optional<Tenant> tenantRow_;
 };
 

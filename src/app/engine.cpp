@@ -3,6 +3,7 @@
 #include "app/app.h"
 #include "app/context.h"
 #include "core/session.h"
+#include "durable/object-context.h"
 #include "http/errors.h"
 
 namespace lattice {
@@ -12,6 +13,8 @@ struct Engine::Active {
   UnixMillis now = 0;
   std::string random;
   std::unique_ptr<Context> cx;
+  std::unique_ptr<Sql> sql;                // Durable Object events only
+  std::unique_ptr<ObjectContext> ox;       // Durable Object events only
   std::unique_ptr<Session> session;
 };
 
@@ -38,6 +41,32 @@ Json Engine::begin(const Json& envelope) {
   a->session = std::make_unique<Session>([this, a](Io& io) {
     a->cx = std::make_unique<Context>(Context{io, config_, a->request, a->now, a->random, {}});
     return handleRequest(*a->cx);
+  });
+  return finish(id, a->session->step());
+}
+
+Json Engine::beginObject(const Json& envelope, std::unique_ptr<Sql> sql) {
+  const long long id = nextId_++;
+  const Json object = jsonValue(envelope, "object");
+  std::optional<HttpRequest> request;
+  if (envelope.is_object() && envelope.contains("request") && !envelope["request"].is_null()) {
+    request = HttpRequest::fromJson(envelope["request"]);
+    if (!request || !sql) {
+      Json step = {{"response", errorResponse({400, "request.malformed", "the request could not be understood", ""}).toJson()}};
+      step["id"] = id;
+      return step;
+    }
+  }
+  auto active = std::make_unique<Active>();
+  Active* a = active.get();
+  a->now = jsonInt(envelope, "now");
+  a->random = jsonString(envelope, "random");
+  a->sql = std::move(sql);
+  active_[id] = std::move(active);
+  a->session = std::make_unique<Session>([this, a, object, request = std::move(request)](Io& io) {
+    a->ox = std::make_unique<ObjectContext>(ObjectContext{io, config_, *a->sql, jsonString(object, "class"),
+                                                          jsonString(object, "name"), request, a->now, a->random});
+    return handleObject(*a->ox);
   });
   return finish(id, a->session->step());
 }

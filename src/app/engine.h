@@ -7,6 +7,7 @@
 
 #include "app/config.h"
 #include "core/json.h"
+#include "durable/sql.h"
 
 namespace lattice {
 
@@ -20,6 +21,10 @@ class Engine {
   // Starts handling {request:{method, url, headers}, now, random}. Returns the first step with
   // "id" (pass it to resume) and either "effect" or "response" (see core/session.h).
   Json begin(const Json& envelope);
+  // Starts one Durable Object event: {object:{class, name}, request?:{method, url, headers}, now,
+  // random} (no request: the object's alarm), over the object's storage `sql`, which must
+  // outlive the event. Steps as for begin().
+  Json beginObject(const Json& envelope, std::unique_ptr<Sql> sql);
   // Resumes request `id` with the result of its pending effect; returns the next step.
   Json resume(long long id, const Json& result);
   // Drops a request the driver abandons (e.g. the client went away).

@@ -28,6 +28,11 @@ Task<HttpResponse> handlePublicPage(Context& cx, const std::string& subdomain,
 Task<HttpResponse> handlePostsApi(Context& cx, const std::string& subdomain,
                                   const std::vector<std::string>& segments);
 
+// The tenant's config, drafts and analytics, through its TenantDO: /api/tenant, /api/drafts...,
+// /api/events (src/app/tenant-routes.cpp). segments[0] == "api".
+Task<HttpResponse> handleTenantApi(Context& cx, const std::string& subdomain,
+                                   const std::vector<std::string>& segments);
+
 // GET /__lattice/metrics (dev only).
 Task<HttpResponse> handleMetrics(Context& cx);
 

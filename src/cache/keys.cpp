@@ -20,7 +20,7 @@ std::string pageUrl(std::string_view subdomain, std::string_view baseDomain, std
          std::string(epoch) + "?r=" + percentEncode(route) + "&o=" + percentEncode(origin);
 }
 
-std::string kvTenantKey(std::string_view tenantId) { return "tenant:" + std::string(tenantId); }
+std::string kvDirectoryKey(std::string_view subdomain) { return "dir:" + std::string(subdomain); }
 std::string kvPostKey(std::string_view tenantId, std::string_view slug) {
   return "post:" + std::string(tenantId) + ":" + std::string(slug);
 }

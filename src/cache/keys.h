@@ -23,7 +23,8 @@ std::string stampUrl(std::string_view subdomain, std::string_view baseDomain);
 std::string pageUrl(std::string_view subdomain, std::string_view baseDomain, std::string_view route,
                     std::string_view origin, std::string_view epoch);
 
-std::string kvTenantKey(std::string_view tenantId);
+// The tenant directory: subdomain -> tenant id (src/app/tenant-directory.h).
+std::string kvDirectoryKey(std::string_view subdomain);
 std::string kvPostKey(std::string_view tenantId, std::string_view slug);
 std::string kvIndexKey(std::string_view tenantId);
 

@@ -58,6 +58,12 @@ struct Stamp {
   std::string postEpoch(std::string_view slug) const;
   std::string listEpoch() const;
 
+  // Was this stamp read after a write that `other` has not seen? (Versions only grow, and a stamp
+  // read later has both at least as high, so "ahead in either" means "newer".)
+  bool aheadOf(const Stamp& other) const {
+    return contentVersion > other.contentVersion || configVersion > other.configVersion;
+  }
+
   // Until when a location may keep this stamp (never past the next scheduled publication).
   UnixMillis expiresAt(UnixMillis now, int ttlSeconds) const;
 

@@ -29,6 +29,12 @@ Task<void> kvPut(Io& io, std::string key, std::string value, int ttlSeconds) {
   if (!jsonBool(r, "ok")) failed(io, "kv.put", key, r);
 }
 
+Task<void> kvDelete(Io& io, std::string key) {
+  Json effect = {{"kind", "kv.delete"}, {"binding", binding::kCacheKv}, {"key", key}};
+  Json r = co_await io.perform(std::move(effect));
+  if (!jsonBool(r, "ok")) failed(io, "kv.delete", key, r);
+}
+
 Task<std::optional<HttpResponse>> edgeMatch(Io& io, std::string url) {
   Json effect = {{"kind", "cache.match"}, {"url", url}};
   Json r = co_await io.perform(std::move(effect));

@@ -13,6 +13,7 @@ namespace lattice::cache {
 
 Task<std::optional<std::string>> kvGet(Io& io, std::string key);
 Task<void> kvPut(Io& io, std::string key, std::string value, int ttlSeconds);
+Task<void> kvDelete(Io& io, std::string key);
 
 Task<std::optional<HttpResponse>> edgeMatch(Io& io, std::string url);
 // Stores `response` as it is; its Cache-Control decides how long the location keeps it.

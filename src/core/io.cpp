@@ -44,10 +44,11 @@ Task<D1Result> Io::query(SqlStatement statement, std::string coalesce) {
   co_return parseD1Result(r);
 }
 
-Task<D1BatchResult> Io::batch(std::vector<SqlStatement> statements) {
+Task<D1BatchResult> Io::batch(std::vector<SqlStatement> statements, std::string coalesce) {
   Json list = Json::array();
   for (auto& s : statements) list.push_back({{"sql", std::move(s.sql)}, {"params", std::move(s.params)}});
   Json effect = {{"kind", "d1.batch"}, {"binding", binding::kDatabase}, {"statements", std::move(list)}};
+  if (!coalesce.empty()) effect["coalesce"] = std::move(coalesce);
   Json r = co_await perform(std::move(effect));
   D1BatchResult out;
   out.ok = jsonBool(r, "ok");

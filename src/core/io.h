@@ -4,7 +4,7 @@
 //
 // Effect kinds and result shapes (the contract every driver implements):
 //   d1.query  {binding, sql, params, coalesce?} -> {ok, rows:[{col:val}], meta:{rows_read, rows_written, changes, last_row_id}}
-//   d1.batch  {binding, statements:[{sql, params}]}  -> {ok, results:[{rows, meta}]}  (one transaction)
+//   d1.batch  {binding, statements:[{sql, params}], coalesce?} -> {ok, results:[{rows, meta}]}  (one transaction)
 //   kv.get    {binding, key}                  -> {ok, value: string|null}
 //   kv.put    {binding, key, value, ttl?}     -> {ok}
 //   kv.delete {binding, key}                  -> {ok}
@@ -62,6 +62,7 @@ namespace binding {
 inline constexpr const char* kDatabase = "DB";
 inline constexpr const char* kCacheKv = "CACHE_KV";
 inline constexpr const char* kContent = "CONTENT";
+inline constexpr const char* kTenants = "TENANT_DO";
 }  // namespace binding
 
 class Io {
@@ -86,7 +87,7 @@ class Io {
   // `coalesce`, when set, names what the statement reads: the driver may answer concurrent
   // identical reads (same name) in one isolate with a single D1 query.
   Task<D1Result> query(SqlStatement statement, std::string coalesce = {});
-  Task<D1BatchResult> batch(std::vector<SqlStatement> statements);
+  Task<D1BatchResult> batch(std::vector<SqlStatement> statements, std::string coalesce = {});
 
   // The driver side (Session): what the core is waiting for, and how to resume it.
   bool hasPending() const { return waiting_ != nullptr; }

@@ -68,6 +68,18 @@ struct Blog {
     lattice::SqlStatement q = lattice::cache::stampQuery(subdomain, w.now);
     return lattice::cache::Stamp::fromRows(w.sql(q.sql, q.params));
   }
+  // A write made at another location through the API: D1 changes and the TenantDO is told (as
+  // the API's write path does), while this location's Cache API keeps what it had.
+  void elsewhere(const std::string& sql, const Json& params = Json::array()) {
+    w.sql(sql, params);
+    Json row = w.sql("SELECT * FROM tenants WHERE subdomain = 'demo'")[0];
+    Json report = {{"stamp", stamp().toJson()}, {"tenant", row}};
+    Json request = {{"method", "POST"},
+                    {"path", "/state"},
+                    {"headers", {{"x-lattice-tenant", tenant}, {"x-lattice-subdomain", "demo"}, {"content-type", "application/json"}}},
+                    {"body", report.dump()}};
+    REQUIRE(w.callObject("TENANT_DO", "tenant:demo", request).status == 200);
+  }
   long long contentVersion() {
     return lattice::jsonInt(w.sql("SELECT content_version FROM tenants WHERE id = ?1", {tenant})[0], "content_version");
   }

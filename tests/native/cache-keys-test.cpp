@@ -49,7 +49,7 @@ TEST_CASE("cache-keys: anything a page depends on makes a different key") {
 }
 
 TEST_CASE("cache-keys: KV keys are per tenant id") {
-  CHECK(kvTenantKey("tn_demo") == "tenant:tn_demo");
+  CHECK(kvDirectoryKey("demo") == "dir:demo");
   CHECK(kvPostKey("tn_demo", "hello-world") == "post:tn_demo:hello-world");
   CHECK(kvIndexKey("tn_demo") == "index:tn_demo");
   CHECK(kvPostKey("tn_a", "x") != kvPostKey("tn_b", "x"));

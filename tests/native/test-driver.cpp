@@ -27,75 +27,84 @@ Json fail(const std::string& message) { return {{"ok", false}, {"error", message
 }  // namespace
 
 TestWorld::TestWorld(Json vars) : engine(Config::fromVars(vars)) {
-  REQUIRE(sqlite3_open(":memory:", &db_) == SQLITE_OK);
-  sqlite3_exec(db_, "PRAGMA foreign_keys = ON", nullptr, nullptr, nullptr);
   std::vector<std::filesystem::path> files;
   for (const auto& e : std::filesystem::directory_iterator(LATTICE_MIGRATIONS_DIR))
     if (e.path().extension() == ".sql") files.push_back(e.path());
   std::sort(files.begin(), files.end());
   for (const auto& f : files) {
-    char* err = nullptr;
-    int rc = sqlite3_exec(db_, readFile(f).c_str(), nullptr, nullptr, &err);
-    INFO("migration " << f.filename().string() << ": " << (err ? err : ""));
-    REQUIRE(rc == SQLITE_OK);
+    std::string err = db_.script(readFile(f));
+    INFO("migration " << f.filename().string() << ": " << err);
+    REQUIRE(err.empty());
   }
 }
 
-TestWorld::~TestWorld() { sqlite3_close(db_); }
+TestWorld::~TestWorld() = default;
 
-Json TestWorld::runStatement(const std::string& sql, const Json& params) {
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK)
-    return fail(sqlite3_errmsg(db_));
-  for (size_t i = 0; params.is_array() && i < params.size(); ++i) {
-    const Json& v = params[i];
-    int idx = static_cast<int>(i + 1);
-    if (v.is_null()) sqlite3_bind_null(stmt, idx);
-    else if (v.is_boolean()) sqlite3_bind_int(stmt, idx, v.get<bool>() ? 1 : 0);
-    else if (v.is_number_integer()) sqlite3_bind_int64(stmt, idx, v.get<long long>());
-    else if (v.is_number()) sqlite3_bind_double(stmt, idx, v.get<double>());
-    else if (v.is_string()) {
-      const auto& s = v.get_ref<const std::string&>();
-      sqlite3_bind_text(stmt, idx, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
-    } else {
-      std::string s = v.dump();
-      sqlite3_bind_text(stmt, idx, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
-    }
-  }
-  const int before = sqlite3_total_changes(db_);
-  Json rows = Json::array();
-  int rc;
-  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-    Json row = Json::object();
-    for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
-      const char* name = sqlite3_column_name(stmt, c);
-      switch (sqlite3_column_type(stmt, c)) {
-        case SQLITE_INTEGER: row[name] = static_cast<long long>(sqlite3_column_int64(stmt, c)); break;
-        case SQLITE_FLOAT: row[name] = sqlite3_column_double(stmt, c); break;
-        case SQLITE_NULL: row[name] = nullptr; break;
-        default:
-          row[name] = std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt, c)),
-                                  static_cast<size_t>(sqlite3_column_bytes(stmt, c)));
+Json TestWorld::runStatement(const std::string& sql, const Json& params) { return db_.run(sql, params); }
+
+namespace {
+// The Durable Object class behind a namespace binding (wrangler.toml's durable_objects.bindings).
+std::string classOfBinding(const std::string& binding) { return binding == "TENANT_DO" ? "TenantDO" : ""; }
+}  // namespace
+
+HttpResponse TestWorld::runObject(const std::string& className, const std::string& name, const Json& request) {
+  auto& db = objects[name];
+  if (!db) db = std::make_unique<SqliteDb>();
+  Json envelope = {{"object", {{"class", className}, {"name", name}}},
+                   {"request", request},
+                   {"now", now},
+                   {"random", sha256Hex("random-" + std::to_string(++randomCounter_))}};
+  const std::string body = request.is_object() ? jsonString(request, "body") : std::string();
+  auto atomically = [&](auto&& step) {
+    db->script("BEGIN");
+    Json out = step();
+    db->script("COMMIT");
+    return out;
+  };
+  Json step = atomically([&] { return engine.beginObject(envelope, std::make_unique<SqliteSql>(*db)); });
+  for (int guard = 0; guard < 1000; ++guard) {
+    if (step.contains("emits"))
+      for (const auto& e : step["emits"]) {
+        if (jsonString(e, "kind") == "log") logs.push_back(e);
+        if (jsonString(e, "kind") == "metric") counters["metric." + jsonString(e, "name")] += static_cast<long long>(jsonValue(e, "value").is_number() ? jsonValue(e, "value").get<double>() : 0);
       }
-    }
-    rows.push_back(std::move(row));
+    if (step.contains("response")) return HttpResponse::fromJson(step["response"]);
+    Json result = perform(step["effect"], body, name);
+    step = atomically([&] { return engine.resume(jsonInt(step, "id"), result); });
   }
-  if (rc != SQLITE_DONE) {
-    std::string err = sqlite3_errmsg(db_);
-    sqlite3_finalize(stmt);
-    return fail(err);
-  }
-  const bool readOnly = sqlite3_stmt_readonly(stmt);
-  sqlite3_finalize(stmt);
-  const long long written = sqlite3_total_changes(db_) - before;
-  const auto read = static_cast<long long>(rows.size());
-  return ok({{"rows", std::move(rows)},
-             {"meta", {{"rows_read", read},
-                       {"rows_written", written},
-                       {"changes", readOnly ? 0 : sqlite3_changes(db_)}}}});
+  FAIL("object event did not finish within 1000 effects");
+  return {};
 }
 
-Json TestWorld::perform(const Json& effect, const std::string& body) {
+HttpResponse TestWorld::callObject(const std::string& binding, const std::string& name, const Json& request) {
+  Json r = request;
+  r["url"] = "https://do.internal" + jsonString(request, "path");
+  return runObject(classOfBinding(binding), name, r);
+}
+
+int TestWorld::runAlarms(int max) {
+  int ran = 0;
+  while (ran < max) {
+    auto due = std::find_if(alarms.begin(), alarms.end(), [this](const auto& a) { return a.second <= now; });
+    if (due == alarms.end()) break;
+    const std::string name = due->first;
+    alarms.erase(due);
+    runObject("TenantDO", name, nullptr);
+    ++ran;
+  }
+  return ran;
+}
+
+Json TestWorld::objectSql(const std::string& object, const std::string& statement, const Json& params) {
+  auto it = objects.find(object);
+  REQUIRE(it != objects.end());
+  Json r = it->second->run(statement, params);
+  INFO("object sql: " << statement << " -> " << r.dump());
+  REQUIRE(jsonBool(r, "ok"));
+  return r["rows"];
+}
+
+Json TestWorld::perform(const Json& effect, const std::string& body, const std::string& object) {
   const std::string kind = jsonString(effect, "kind");
   counters[kind] += 1;
   if (fault) {
@@ -109,13 +118,29 @@ Json TestWorld::perform(const Json& effect, const std::string& body) {
     }
     return r;
   }
+  if (kind == "do.call") {
+    HttpResponse r = callObject(jsonString(effect, "binding"), jsonString(effect, "name"), effect["request"]);
+    return ok({{"response", r.toJson()}});
+  }
+  if (kind == "alarm.get") {
+    auto it = alarms.find(object);
+    return ok({{"at", it == alarms.end() ? Json(nullptr) : Json(it->second)}});
+  }
+  if (kind == "alarm.set") {
+    alarms[object] = jsonInt(effect, "at");
+    return ok();
+  }
+  if (kind == "alarm.delete") {
+    alarms.erase(object);
+    return ok();
+  }
   if (kind == "d1.batch") {
-    sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr);
+    db_.script("BEGIN");
     Json results = Json::array();
     for (const auto& s : effect["statements"]) {
       Json r = runStatement(jsonString(s, "sql"), s.contains("params") ? s["params"] : Json::array());
       if (!jsonBool(r, "ok")) {
-        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        db_.script("ROLLBACK");
         return r;
       }
       counters["d1.rows_read"] += jsonInt(r["meta"], "rows_read");
@@ -123,7 +148,7 @@ Json TestWorld::perform(const Json& effect, const std::string& body) {
       r.erase("ok");
       results.push_back(std::move(r));
     }
-    sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
+    db_.script("COMMIT");
     return ok({{"results", std::move(results)}});
   }
   const std::string key = jsonString(effect, "key");
@@ -229,12 +254,9 @@ Json TestWorld::sql(const std::string& statement, const Json& params) {
 }
 
 void TestWorld::execScript(const std::string& script) {
-  char* err = nullptr;
-  int rc = sqlite3_exec(db_, script.c_str(), nullptr, nullptr, &err);
-  const std::string message = err ? err : "";
-  sqlite3_free(err);
+  const std::string message = db_.script(script);
   INFO("script error: " << message);
-  REQUIRE(rc == SQLITE_OK);
+  REQUIRE(message.empty());
 }
 
 long long TestWorld::count(const std::string& table) {

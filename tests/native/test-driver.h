@@ -1,10 +1,9 @@
 // The native driver: performs the core's effects in-process, against a real in-memory SQLite
 // with migrations/*.sql applied (D1), maps (KV, R2, Cache) and effect counters. Whole request
-// flows run natively through the same Engine the wasm build exposes. A fault hook lets a test
-// fail or alter any effect.
+// flows run natively through the same Engine the wasm build exposes. Durable Objects run
+// in-process, each on its own real SQLite; their alarms fire when a test calls runAlarms(). A
+// fault hook lets a test fail or alter any effect.
 #pragma once
-
-#include <sqlite3.h>
 
 #include <functional>
 #include <map>
@@ -14,6 +13,7 @@
 #include "app/engine.h"
 #include "core/json.h"
 #include "http/http.h"
+#include "sqlite-db.h"
 
 namespace lattice::testing {
 
@@ -43,8 +43,19 @@ class TestWorld {
   // Mints an owner token for the tenant and stores its hash; returns the token.
   std::string mintToken(const std::string& tenantId);
 
-  // Performs one effect as a Worker would (public so fault hooks can delegate).
-  Json perform(const Json& effect, const std::string& body);
+  // Performs one effect as a Worker would (public so fault hooks can delegate). `object` names
+  // the Durable Object performing it, if any (alarm effects are per object).
+  Json perform(const Json& effect, const std::string& body, const std::string& object = {});
+
+  // Durable Objects, by name ("tenant:demo"): their storage, alarms, and direct SQL on them.
+  std::map<std::string, std::unique_ptr<SqliteDb>> objects;
+  std::map<std::string, long long> alarms;  // object name -> when its alarm fires
+  Json objectSql(const std::string& object, const std::string& statement, const Json& params = Json::array());
+  // Runs every alarm due at `now` (and any they set for no later than `now`), like the runtime
+  // would; returns how many ran.
+  int runAlarms(int max = 1000);
+  // Calls an object directly with an internal request, as the Worker's do.call would.
+  HttpResponse callObject(const std::string& binding, const std::string& name, const Json& request);
 
   // Called before each effect; a returned value replaces the effect's result (fault injection).
   std::function<std::optional<Json>(const Json& effect)> fault;
@@ -67,7 +78,10 @@ class TestWorld {
 
  private:
   Json runStatement(const std::string& sql, const Json& params);
-  sqlite3* db_ = nullptr;
+  // One object event (a request, or its alarm when `request` is null) to completion; each step
+  // of the core is one transaction, as under ctx.storage.transactionSync.
+  HttpResponse runObject(const std::string& className, const std::string& name, const Json& request);
+  SqliteDb db_;
   long long randomCounter_ = 0;
   struct Previous {
     std::optional<Stored> value;

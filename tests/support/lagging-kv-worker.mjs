@@ -29,6 +29,8 @@ function lagging(kv) {
   };
 }
 
+export { TenantDO } from "../../worker-shim/index.mjs";
+
 export default {
   fetch(request, env, ctx) {
     return worker.fetch(request, { ...env, CACHE_KV: lagging(env.CACHE_KV) }, ctx);

@@ -23,6 +23,8 @@ function slow(db) {
   };
 }
 
+export { TenantDO } from "../../worker-shim/index.mjs";
+
 export default {
   fetch(request, env, ctx) {
     return worker.fetch(request, { ...env, DB: slow(env.DB) }, ctx);

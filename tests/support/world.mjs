@@ -43,7 +43,7 @@ export class World {
     if (!existsSync(join(ROOT, "build/wasm/lattice.wasm"))) throw new Error("build the wasm first (scripts/test does)");
     const state = mkdtempSync(join(tmpdir(), "lattice-world-"));
     cpSync(template(seed), state, { recursive: true });
-    const mf = new Miniflare({
+    const options = {
       modules: true,
       scriptPath: join(ROOT, script),
       modulesRoot: ROOT,
@@ -57,10 +57,14 @@ export class World {
       d1Persist: join(state, "v3", "d1"),
       kvNamespaces: ["CACHE_KV"],
       r2Buckets: ["CONTENT"],
+      durableObjects: { TENANT_DO: { className: "TenantDO", useSQLite: true } },
+      durableObjectsPersist: join(state, "v3", "do"),
       cf: false,
-    });
+    };
+    const mf = new Miniflare(options);
     await mf.ready;
     const world = new World(mf, state);
+    world.options = options;
     world.db = await mf.getD1Database("DB");
     return world;
   }
@@ -68,6 +72,22 @@ export class World {
   constructor(mf, state) {
     this.mf = mf;
     this.state = state;
+  }
+
+  // Restarts workerd: every isolate and Durable Object loses its memory; D1, KV, R2 and the
+  // objects' SQLite storage persist (as after a deploy or an eviction).
+  async restart() {
+    await this.mf.setOptions(this.options);
+    await this.mf.ready;
+    this.db = await this.mf.getD1Database("DB");
+  }
+
+  // An internal request straight to the TenantDO of `subdomain` (the Worker's headers included).
+  async tenantObject(subdomain, path, init = {}) {
+    const ns = await this.mf.getDurableObjectNamespace("TENANT_DO");
+    const stub = ns.get(ns.idFromName(`tenant:${subdomain}`));
+    const headers = { "x-lattice-tenant": await this.tenantId(subdomain), "x-lattice-subdomain": subdomain, ...(init.headers ?? {}) };
+    return stub.fetch(`https://do.internal${path}`, { ...init, headers });
   }
 
   async dispose() {

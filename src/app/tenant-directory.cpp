@@ -1,0 +1,57 @@
+#include "app/tenant-directory.h"
+
+#include <cctype>
+
+#include "cache/keys.h"
+#include "cache/store.h"
+
+namespace lattice {
+
+namespace {
+constexpr int kDirectoryTtlSeconds = 86400;  // an entry outlives a deleted tenant by at most this
+
+// A stored id is used only if it looks like one (KV is disposable: anything else is a miss).
+bool plausibleId(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') return false;
+  return true;
+}
+}  // namespace
+
+Task<Fetched<std::optional<std::string>>> lookupTenantId(Context& cx, const std::string& subdomain) {
+  const std::string key = cache::kvDirectoryKey(subdomain);
+  if (auto id = co_await cache::kvGet(cx.io, key); id && plausibleId(*id)) {
+    cx.io.metric("cache.dir_hit");
+    co_return fetched<std::optional<std::string>>(std::move(*id));
+  }
+  cx.io.metric("cache.dir_miss");
+  SqlStatement q{"SELECT id FROM tenants WHERE subdomain = ?1", Json::array({subdomain})};
+  D1Result r = co_await cx.io.query(std::move(q), key);
+  if (!r.ok) co_return fetchFailed<std::optional<std::string>>(r.error);
+  if (r.rows.empty()) co_return fetched<std::optional<std::string>>(std::nullopt);
+  std::string id = jsonString(r.rows[0], "id");
+  cx.afterResponse.push_back(cache::kvPut(cx.io, key, id, kDirectoryTtlSeconds));
+  co_return fetched<std::optional<std::string>>(std::move(id));
+}
+
+void forgetTenantId(Context& cx, const std::string& subdomain) {
+  cx.afterResponse.push_back(cache::kvDelete(cx.io, cache::kvDirectoryKey(subdomain)));
+}
+
+Task<Fetched<HttpResponse>> callTenantObject(Context& cx, const std::string& tenantId, const std::string& subdomain,
+                                             std::string method, std::string path, std::string body) {
+  Json headers = {{"x-lattice-tenant", tenantId}, {"x-lattice-subdomain", subdomain}};
+  if (!body.empty()) headers["content-type"] = "application/json";
+  Json request = {{"method", std::move(method)}, {"path", std::move(path)}, {"headers", std::move(headers)}};
+  if (!body.empty()) request["body"] = std::move(body);
+  Json effect = {{"kind", "do.call"},
+                 {"binding", binding::kTenants},
+                 {"name", "tenant:" + subdomain},
+                 {"request", std::move(request)}};
+  Json r = co_await cx.io.perform(std::move(effect));
+  if (!jsonBool(r, "ok")) co_return fetchFailed<HttpResponse>(jsonString(r, "error", "TenantDO unreachable"));
+  co_return fetched<HttpResponse>(HttpResponse::fromJson(jsonValue(r, "response")));
+}
+
+}  // namespace lattice
