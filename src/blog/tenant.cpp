@@ -87,15 +87,6 @@ SqlStatement bySubdomain(std::string_view subdomain) {
           Json::array({std::string(subdomain)})};
 }
 
-SqlStatement byIdVersioned(std::string_view tenantId) {
-  return {std::string("SELECT config_version AS cache_at, ") + kTenantColumns + " FROM tenants WHERE id = ?1",
-          Json::array({std::string(tenantId)})};
-}
-
-SqlStatement contentVersion(std::string_view tenantId) {
-  return {"SELECT content_version FROM tenants WHERE id = ?1", Json::array({std::string(tenantId)})};
-}
-
 SqlStatement updateConfig(const Tenant& tenant, long long now) {
   return {R"(UPDATE tenants
                 SET display_name = ?2, description = ?3, theme = ?4, limits = ?5, updated_at = ?6

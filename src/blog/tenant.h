@@ -49,13 +49,10 @@ namespace tenant_sql {
 // query authenticates and resolves an API request.
 SqlStatement bySubdomainWithToken(std::string_view subdomain, std::string_view tokenHash);
 SqlStatement bySubdomain(std::string_view subdomain);
-// For the caches: the tenant by id, with `cache_at` = its config_version.
-SqlStatement byIdVersioned(std::string_view tenantId);
-// The tenant's content_version (read in the same batch as a write, it is the write's version).
-SqlStatement contentVersion(std::string_view tenantId);
 // Writes the tenant's display name, description, theme and limits, with updated_at = `now`;
 // returns the id when the tenant exists. A trigger (migrations/0003) bumps config_version by
-// one; RETURNING does not see that, so read the new version with byIdVersioned in the same batch.
+// one; RETURNING does not see that, so read the tenant again in the same batch (the write path
+// does: src/app/owner-api.h).
 SqlStatement updateConfig(const Tenant& tenant, long long now);
 }  // namespace tenant_sql
 

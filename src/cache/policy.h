@@ -33,7 +33,6 @@ struct CachePolicy {
   Ttl warm{300, 86400, 86400};   // TTL_WARM
   Ttl cold{300, 604800, 86400};  // TTL_COLD
   Ttl list{60, 600, 3600};       // TTL_LIST: blog index, tag pages, feed, sitemap
-  Ttl tenant{0, 3600, 86400};    // the tenant's config in KV (edge = freshness there)
   int notFoundEdge = 60;         // a 404 is kept at the edge (never in browsers) this long
   int kvMinTtl = 60;             // Workers KV refuses shorter expirations
 

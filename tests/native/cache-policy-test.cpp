@@ -58,7 +58,6 @@ TEST_CASE("cache-policy: kvExpiration is edge + SWR, never below KV's 60 s minim
   CHECK(p.kvExpiration(p.hot) == 3600 + 86400);
   CHECK(p.kvExpiration(p.warm) == 86400 + 86400);
   CHECK(p.kvExpiration(p.list) == 600 + 3600);
-  CHECK(p.kvExpiration(p.tenant) == 3600 + 86400);
   CHECK(p.kvExpiration(Ttl{0, 0, 0}) == 60);
   CHECK(p.kvExpiration(Ttl{300, 1, 2}) == 60);
   CHECK(p.kvExpiration(Ttl{300, 30, 29}) == 60);
