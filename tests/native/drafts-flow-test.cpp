@@ -8,13 +8,13 @@ using lattice::HttpResponse;
 using lattice::Json;
 using lattice::jsonInt;
 using lattice::jsonString;
+using lattice::testing::bodyOf;
 using lattice::testing::errorOf;
 using lattice::testing::has;
 using lattice::testing::TestWorld;
 
 namespace {
 const std::string kDemo = "demo.localhost:8787";
-Json body(const HttpResponse& r) { return *lattice::parseJson(r.body); }
 
 struct Owner {
   TestWorld w;
@@ -36,32 +36,32 @@ TEST_CASE("drafts: two devices; the stale one gets 409 with the server's copy") 
   Owner o;
   HttpResponse first = o.save("essay", "from the laptop", "laptop", std::nullopt);
   REQUIRE(first.status == 201);
-  const long long r1 = body(first)["draft"]["revision"];
+  const long long r1 = bodyOf(first)["draft"]["revision"];
   // The phone loads it, the laptop saves again, the phone saves on its old revision.
   HttpResponse loaded = o.w.api("GET", kDemo, "/api/drafts/essay", o.token);
   REQUIRE(loaded.status == 200);
-  CHECK(body(loaded)["draft"]["content"] == "from the laptop");
+  CHECK(bodyOf(loaded)["draft"]["content"] == "from the laptop");
   HttpResponse second = o.save("essay", "laptop, later", "laptop", r1);
   REQUIRE(second.status == 200);
-  const long long r2 = body(second)["draft"]["revision"];
+  const long long r2 = bodyOf(second)["draft"]["revision"];
   CHECK(r2 > r1);
   HttpResponse stale = o.save("essay", "from the phone", "phone", r1);
   CHECK(stale.status == 409);
   CHECK(errorOf(stale)["code"] == "draft.conflict");
-  CHECK(body(stale)["draft"]["content"] == "laptop, later");
-  CHECK(body(stale)["draft"]["revision"] == r2);
-  CHECK(body(stale)["draft"]["device_id"] == "laptop");
+  CHECK(bodyOf(stale)["draft"]["content"] == "laptop, later");
+  CHECK(bodyOf(stale)["draft"]["revision"] == r2);
+  CHECK(bodyOf(stale)["draft"]["device_id"] == "laptop");
   // Nothing was overwritten; the phone may now keep its text on purpose.
-  CHECK(body(o.w.api("GET", kDemo, "/api/drafts/essay", o.token))["draft"]["content"] == "laptop, later");
+  CHECK(bodyOf(o.w.api("GET", kDemo, "/api/drafts/essay", o.token))["draft"]["content"] == "laptop, later");
   HttpResponse kept = o.save("essay", "from the phone", "phone", r2);
   CHECK(kept.status == 200);
-  CHECK(body(o.w.api("GET", kDemo, "/api/drafts/essay", o.token))["draft"]["content"] == "from the phone");
+  CHECK(bodyOf(o.w.api("GET", kDemo, "/api/drafts/essay", o.token))["draft"]["content"] == "from the phone");
 
   HttpResponse list = o.w.api("GET", kDemo, "/api/drafts", o.token);
   REQUIRE(list.status == 200);
-  REQUIRE(body(list)["drafts"].size() == 1);
-  CHECK(body(list)["drafts"][0]["slug"] == "essay");
-  CHECK_FALSE(body(list)["drafts"][0].contains("content"));
+  REQUIRE(bodyOf(list)["drafts"].size() == 1);
+  CHECK(bodyOf(list)["drafts"][0]["slug"] == "essay");
+  CHECK_FALSE(bodyOf(list)["drafts"][0].contains("content"));
 }
 
 TEST_CASE("drafts: the size limit is the tenant's, 413 beyond it, and nothing is stored") {
@@ -97,7 +97,7 @@ TEST_CASE("drafts: publishing moves the draft into the post with one version bum
   HttpResponse saved = o.save("fresh", "# Fresh\n\nNew words.", "laptop", std::nullopt,
                               Json{{"title", "Fresh post"}, {"description", "d"}, {"tags", {"news"}}});
   REQUIRE(saved.status == 201);
-  const long long rev = body(saved)["draft"]["revision"];
+  const long long rev = bodyOf(saved)["draft"]["revision"];
   auto versionBefore = jsonInt(o.w.sql("SELECT content_version FROM tenants")[0], "content_version");
   CHECK(o.w.request("GET", kDemo, "/blog/fresh").status == 404);
 
@@ -108,8 +108,8 @@ TEST_CASE("drafts: publishing moves the draft into the post with one version bum
   HttpResponse pub = o.w.api("POST", kDemo, "/api/drafts/fresh/publish", o.token, Json{{"baseRevision", rev}});
   INFO(pub.body);
   REQUIRE(pub.status == 201);
-  CHECK(body(pub)["post"]["status"] == "published");
-  CHECK(body(pub)["draft_removed"] == true);
+  CHECK(bodyOf(pub)["post"]["status"] == "published");
+  CHECK(bodyOf(pub)["draft_removed"] == true);
   CHECK(jsonInt(o.w.sql("SELECT content_version FROM tenants")[0], "content_version") == versionBefore + 1);
   CHECK(o.w.api("GET", kDemo, "/api/drafts/fresh", o.token).status == 404);
   HttpResponse page = o.w.request("GET", kDemo, "/blog/fresh");
@@ -121,6 +121,6 @@ TEST_CASE("drafts: publishing moves the draft into the post with one version bum
   REQUIRE(edit.status == 201);
   HttpResponse again = o.w.api("POST", kDemo, "/api/drafts/fresh/publish", o.token, Json::object());
   REQUIRE(again.status == 200);
-  CHECK(body(again)["post"]["version"] == 2);
+  CHECK(bodyOf(again)["post"]["version"] == 2);
   CHECK(has(o.w.request("GET", kDemo, "/blog/fresh").body, "Better words."));
 }

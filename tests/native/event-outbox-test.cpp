@@ -5,10 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <string>
 #include <variant>
 #include <vector>
@@ -40,18 +37,7 @@ struct D1 {
   std::string postId = "post-hello";
 
   D1() {
-    std::vector<std::filesystem::path> files;
-    for (const auto& e : std::filesystem::directory_iterator(LATTICE_MIGRATIONS_DIR))
-      if (e.path().extension() == ".sql") files.push_back(e.path());
-    std::sort(files.begin(), files.end());
-    REQUIRE_FALSE(files.empty());
-    for (const auto& f : files) {
-      std::ifstream in(f);
-      std::stringstream text;
-      text << in.rdbuf();
-      INFO("migration " << f.filename().string());
-      REQUIRE(db.script(text.str()) == "");
-    }
+    REQUIRE(db.migrate() == "");
     REQUIRE(db.script(R"(
       INSERT INTO tenants (id, subdomain, display_name, created_at, updated_at)
         VALUES ('t1', 'demo', 'Demo', 0, 0), ('t2', 'other', 'Other', 0, 0);

@@ -1,5 +1,11 @@
 #include "sqlite-db.h"
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
 namespace lattice::testing {
 
 SqliteDb::SqliteDb() {
@@ -15,6 +21,21 @@ std::string SqliteDb::script(const std::string& sql) {
   std::string message = rc == SQLITE_OK ? "" : (err ? err : "sqlite error");
   sqlite3_free(err);
   return message;
+}
+
+std::string SqliteDb::migrate() {
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(LATTICE_MIGRATIONS_DIR))
+    if (e.path().extension() == ".sql") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  if (files.empty()) return "no migrations in " LATTICE_MIGRATIONS_DIR;
+  for (const auto& f : files) {
+    std::ifstream in(f);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (std::string err = script(text.str()); !err.empty()) return f.filename().string() + ": " + err;
+  }
+  return "";
 }
 
 Json SqliteDb::run(const std::string& sql, const Json& params) {

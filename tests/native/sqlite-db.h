@@ -23,6 +23,9 @@ class SqliteDb {
   Json run(const std::string& sql, const Json& params);
   // Several statements, no parameters; returns the error message or "".
   std::string script(const std::string& sql);
+  // Applies every migrations/*.sql (LATTICE_MIGRATIONS_DIR) in order, as D1 would; returns the
+  // first error, prefixed with the file's name, or "".
+  std::string migrate();
   sqlite3* handle() { return db_; }
 
  private:

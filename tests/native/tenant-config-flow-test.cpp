@@ -8,13 +8,13 @@ using lattice::HttpResponse;
 using lattice::Json;
 using lattice::jsonInt;
 using lattice::jsonString;
+using lattice::testing::bodyOf;
 using lattice::testing::errorOf;
 using lattice::testing::has;
 using lattice::testing::TestWorld;
 
 namespace {
 const std::string kDemo = "demo.localhost:8787";
-Json body(const HttpResponse& r) { return *lattice::parseJson(r.body); }
 }  // namespace
 
 TEST_CASE("tenant config: a change is visible on the next request, here and at another location") {
@@ -28,9 +28,9 @@ TEST_CASE("tenant config: a change is visible on the next request, here and at a
                            Json{{"display_name", "New Name"}, {"theme", {{"accent", "#336699"}}}});
   INFO(put.body);
   REQUIRE(put.status == 200);
-  CHECK(body(put)["tenant"]["display_name"] == "New Name");
-  CHECK(body(put)["tenant"]["theme"]["accent"] == "#336699");
-  CHECK(jsonInt(body(put)["tenant"], "config_version") == 2);
+  CHECK(bodyOf(put)["tenant"]["display_name"] == "New Name");
+  CHECK(bodyOf(put)["tenant"]["theme"]["accent"] == "#336699");
+  CHECK(jsonInt(bodyOf(put)["tenant"], "config_version") == 2);
 
   // Here: the write's own stamp is kept, so the next page shows the new name.
   CHECK(has(w.request("GET", kDemo, "/blog").body, "New Name"));
@@ -103,5 +103,5 @@ TEST_CASE("tenant config: validation errors change nothing") {
   CHECK(w.sql("SELECT * FROM tenants") == before);
   HttpResponse got = w.api("GET", kDemo, "/api/tenant", token);
   CHECK(got.status == 200);
-  CHECK(body(got)["tenant"]["display_name"] == "Demo");
+  CHECK(bodyOf(got)["tenant"]["display_name"] == "Demo");
 }

@@ -5,9 +5,6 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <variant>
 #include <vector>
@@ -62,18 +59,7 @@ Tenant applied(const Json& body, Tenant t = demo()) { return applyTenantConfig(s
 struct D1 {
   SqliteDb db;
   D1() {
-    std::vector<std::filesystem::path> files;
-    for (const auto& e : std::filesystem::directory_iterator(LATTICE_MIGRATIONS_DIR))
-      if (e.path().extension() == ".sql") files.push_back(e.path());
-    std::sort(files.begin(), files.end());
-    REQUIRE_FALSE(files.empty());
-    for (const auto& f : files) {
-      std::ifstream in(f);
-      std::stringstream text;
-      text << in.rdbuf();
-      INFO("migration " << f.filename().string());
-      REQUIRE(db.script(text.str()) == "");
-    }
+    REQUIRE(db.migrate() == "");
     REQUIRE(db.script(R"(
       INSERT INTO tenants (id, subdomain, display_name, description, tier, theme, limits, created_at, updated_at)
         VALUES ('t1', 'demo', 'Demo', 'About', 'sapling', '{"accent":"#112233","font":"serif"}',

@@ -3,9 +3,6 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <vector>
 
 #include "core/sha256.h"
@@ -13,12 +10,6 @@
 namespace lattice::testing {
 
 namespace {
-std::string readFile(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 Json ok(Json extra = Json::object()) {
   extra["ok"] = true;
   return extra;
@@ -27,15 +18,9 @@ Json fail(const std::string& message) { return {{"ok", false}, {"error", message
 }  // namespace
 
 TestWorld::TestWorld(Json vars) : engine(Config::fromVars(vars)) {
-  std::vector<std::filesystem::path> files;
-  for (const auto& e : std::filesystem::directory_iterator(LATTICE_MIGRATIONS_DIR))
-    if (e.path().extension() == ".sql") files.push_back(e.path());
-  std::sort(files.begin(), files.end());
-  for (const auto& f : files) {
-    std::string err = db_.script(readFile(f));
-    INFO("migration " << f.filename().string() << ": " << err);
-    REQUIRE(err.empty());
-  }
+  const std::string err = db_.migrate();
+  INFO("migrations: " << err);
+  REQUIRE(err.empty());
 }
 
 TestWorld::~TestWorld() = default;

@@ -95,6 +95,11 @@ class TestWorld {
 inline bool has(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
+// The JSON body of a response (null when it is not JSON).
+inline Json bodyOf(const HttpResponse& r) {
+  auto j = parseJson(r.body);
+  return j ? *j : Json(nullptr);
+}
 // The {"error": {...}} object of an API error response; an empty object for anything else.
 inline Json errorOf(const HttpResponse& r) {
   auto j = parseJson(r.body);
