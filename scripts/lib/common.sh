@@ -12,7 +12,7 @@ MD4C_VERSION=0.4.8
 MD4C_SHA256=4a457df853425b6bb6e3457aa1d1a13bccec587a04c38c622b1013a0da41439f
 MD4C_DIR="$ROOT/.deps/md4c-release-$MD4C_VERSION"
 APT_PACKAGES=(build-essential cmake g++ pkg-config libsqlite3-dev doctest-dev nlohmann-json3-dev
-              emscripten node-acorn dpkg-dev libxml2-utils)
+              emscripten node-acorn dpkg-dev libxml2-utils chromium)
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }

@@ -50,6 +50,8 @@ Task<HttpResponse> route(Context& cx) {
         ((*segments)[1] == "tenant" || (*segments)[1] == "drafts" || (*segments)[1] == "events"))
       co_return co_await handleTenantApi(cx, target.subdomain, *segments);
     if (isApiPath(*segments)) co_return co_await handlePostsApi(cx, target.subdomain, *segments);
+    if (!segments->empty() && (*segments)[0] == "admin")
+      co_return co_await handleAdminPage(cx, target.subdomain, *segments);
     co_return co_await handlePublicPage(cx, target.subdomain, *segments);
   }
   if (isApiPath(*segments))

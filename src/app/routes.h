@@ -33,6 +33,10 @@ Task<HttpResponse> handlePostsApi(Context& cx, const std::string& subdomain,
 Task<HttpResponse> handleTenantApi(Context& cx, const std::string& subdomain,
                                    const std::vector<std::string>& segments);
 
+// The owner's editor in the browser: /admin and its assets (src/app/admin-routes.cpp).
+Task<HttpResponse> handleAdminPage(Context& cx, const std::string& subdomain,
+                                   const std::vector<std::string>& segments);
+
 // GET /__lattice/metrics (dev only).
 Task<HttpResponse> handleMetrics(Context& cx);
 
