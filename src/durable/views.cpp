@@ -1,0 +1,217 @@
+#include "durable/views.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+
+#include "core/sha256.h"
+
+namespace lattice {
+
+namespace {
+
+// One row: the salt, the total, and what D1 was last given (flushed_*) or is being given
+// (pending_*, set by flushStatement until markFlushed). flushed_at 0 means never.
+constexpr std::string_view kCreateState = R"(
+  CREATE TABLE IF NOT EXISTS view_state (
+    id             INTEGER PRIMARY KEY CHECK (id = 1),
+    salt           TEXT NOT NULL,
+    total          INTEGER NOT NULL DEFAULT 0,
+    flushed_at     INTEGER NOT NULL DEFAULT 0,
+    flushed_total  INTEGER NOT NULL DEFAULT 0,
+    flushed_unique INTEGER NOT NULL DEFAULT 0,
+    pending_total  INTEGER,
+    pending_unique INTEGER
+  ))";
+
+// One HyperLogLog sketch per UTC day, as hex (ViewSketch::toHex).
+constexpr std::string_view kCreateDays = R"(
+  CREATE TABLE IF NOT EXISTS view_days (
+    day    INTEGER PRIMARY KEY,
+    sketch TEXT NOT NULL
+  ))";
+
+constexpr std::string_view kInitState = R"(
+  INSERT OR IGNORE INTO view_state (id, salt)
+  VALUES (1, coalesce(nullif(?1, ''), lower(hex(randomblob(32))))))";
+
+constexpr std::string_view kSalt = "SELECT salt FROM view_state WHERE id = 1";
+
+constexpr std::string_view kAddTotal = R"(
+  UPDATE view_state SET total = total + ?1 WHERE id = 1 RETURNING total)";
+
+constexpr std::string_view kDay = "SELECT sketch FROM view_days WHERE day = ?1";
+
+constexpr std::string_view kPutDay = R"(
+  INSERT INTO view_days (day, sketch) VALUES (?1, ?2)
+  ON CONFLICT (day) DO UPDATE SET sketch = excluded.sketch
+  RETURNING day)";
+
+constexpr std::string_view kPruneDays = "DELETE FROM view_days WHERE day <= ?1 - ?2";
+
+constexpr std::string_view kWindow = "SELECT sketch FROM view_days WHERE day > ?1 - ?2";
+
+constexpr std::string_view kState = R"(
+  SELECT total, flushed_at, flushed_total, flushed_unique FROM view_state WHERE id = 1)";
+
+constexpr std::string_view kSetPending = R"(
+  UPDATE view_state SET pending_total = ?1, pending_unique = ?2 WHERE id = 1)";
+
+constexpr std::string_view kMarkFlushed = R"(
+  UPDATE view_state SET flushed_at = ?1,
+                        flushed_total = coalesce(pending_total, flushed_total),
+                        flushed_unique = coalesce(pending_unique, flushed_unique),
+                        pending_total = NULL, pending_unique = NULL
+   WHERE id = 1)";
+
+// D1. MAX keeps view_count from going down when an older flush lands late or the object's
+// storage was lost; no version bump, so caches stay valid (views are not content).
+constexpr const char* kFlushPost = R"(
+  UPDATE posts SET view_count = max(view_count, ?3), unique_viewers_30d = ?4
+  WHERE id = ?2 AND tenant_id = ?1)";
+
+constexpr int kRankBits = 64 - kViewSketchBits;
+
+int hexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+// The first 8 bytes of SHA-256(salt ":" key), big-endian.
+uint64_t visitorHash(std::string_view salt, std::string_view key) {
+  std::string input;
+  input.reserve(salt.size() + 1 + key.size());
+  input.append(salt).append(":").append(key);
+  auto digest = sha256(input);
+  uint64_t h = 0;
+  for (int i = 0; i < 8; ++i) h = (h << 8) | digest[i];
+  return h;
+}
+
+}  // namespace
+
+void ViewSketch::add(uint64_t hash) {
+  const size_t index = static_cast<size_t>(hash >> kRankBits);
+  const uint64_t rest = hash << kViewSketchBits;  // the remaining bits, at the top
+  const int rank = rest == 0 ? kRankBits + 1 : std::countl_zero(rest) + 1;
+  registers_[index] = std::max<uint8_t>(registers_[index], static_cast<uint8_t>(rank));
+}
+
+void ViewSketch::merge(const ViewSketch& other) {
+  for (size_t i = 0; i < kViewSketchRegisters; ++i) registers_[i] = std::max(registers_[i], other.registers_[i]);
+}
+
+long long ViewSketch::estimate() const {
+  const double m = static_cast<double>(kViewSketchRegisters);
+  double sum = 0;
+  size_t zeros = 0;
+  for (uint8_t r : registers_) {
+    sum += std::ldexp(1.0, -r);
+    if (r == 0) ++zeros;
+  }
+  const double alpha = 0.7213 / (1 + 1.079 / m);
+  double e = alpha * m * m / sum;
+  // Small range: linear counting over the empty registers is far more precise. 64-bit hashes
+  // need no large-range correction.
+  if (e <= 2.5 * m && zeros > 0) e = m * std::log(m / static_cast<double>(zeros));
+  return std::llround(e);
+}
+
+std::string ViewSketch::toHex() const {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * kViewSketchRegisters);
+  for (uint8_t r : registers_) {
+    out += kDigits[r >> 4];
+    out += kDigits[r & 15];
+  }
+  return out;
+}
+
+std::optional<ViewSketch> ViewSketch::fromHex(std::string_view hex) {
+  if (hex.size() != 2 * kViewSketchRegisters) return std::nullopt;
+  ViewSketch s;
+  for (size_t i = 0; i < kViewSketchRegisters; ++i) {
+    const int hi = hexDigit(hex[2 * i]), lo = hexDigit(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    const int r = hi * 16 + lo;
+    if (r > kRankBits + 1) return std::nullopt;
+    s.registers_[i] = static_cast<uint8_t>(r);
+  }
+  return s;
+}
+
+long long utcDay(long long unixMs) {
+  return unixMs >= 0 ? unixMs / kDayMs : -((-unixMs + kDayMs - 1) / kDayMs);
+}
+
+ViewCounter::ViewCounter(Sql& sql, std::string_view random) : sql_(sql) {
+  // Failures surface on first use.
+  sql_.exec(kCreateState);
+  sql_.exec(kCreateDays);
+  const std::string salt = random.empty() ? std::string() : sha256Hex("lattice.views.salt:" + std::string(random));
+  sql_.exec(kInitState, Json::array({salt}));
+}
+
+std::string ViewCounter::salt() {
+  SqlRows r = sql_.exec(kSalt);
+  return r.ok && !r.rows.empty() ? jsonString(r.rows[0], "salt") : std::string();
+}
+
+bool ViewCounter::record(long long count, const std::vector<std::string>& visitorKeys, long long now) {
+  bool ok = true;
+  if (count > 0) {
+    SqlRows r = sql_.exec(kAddTotal, Json::array({count}));
+    ok = r.ok && !r.rows.empty();
+  }
+  const long long today = utcDay(now);
+  if (!visitorKeys.empty()) {
+    const std::string s = salt();
+    if (s.empty()) return false;  // never hash without the salt
+    SqlRows day = sql_.exec(kDay, Json::array({today}));
+    if (!day.ok) return false;
+    ViewSketch sketch;
+    if (!day.rows.empty())
+      if (auto stored = ViewSketch::fromHex(jsonString(day.rows[0], "sketch"))) sketch = *stored;
+    for (const auto& key : visitorKeys) sketch.add(visitorHash(s, key));
+    SqlRows put = sql_.exec(kPutDay, Json::array({today, sketch.toHex()}));
+    ok = ok && put.ok && !put.rows.empty();
+  }
+  ok = sql_.exec(kPruneDays, Json::array({today, kUniqueViewerDays})).ok && ok;
+  return ok;
+}
+
+long long ViewCounter::total() {
+  SqlRows r = sql_.exec(kState);
+  return r.ok && !r.rows.empty() ? jsonInt(r.rows[0], "total") : 0;
+}
+
+long long ViewCounter::uniqueViewers30d(long long now) {
+  SqlRows r = sql_.exec(kWindow, Json::array({utcDay(now), kUniqueViewerDays}));
+  if (!r.ok) return 0;
+  ViewSketch merged;
+  for (const auto& row : r.rows)
+    if (auto s = ViewSketch::fromHex(jsonString(row, "sketch"))) merged.merge(*s);
+  return merged.estimate();
+}
+
+SqlStatement ViewCounter::flushStatement(std::string_view tenantId, std::string_view postId, long long now) {
+  const long long views = total();
+  const long long unique = uniqueViewers30d(now);
+  sql_.exec(kSetPending, Json::array({views, unique}));
+  return {kFlushPost, Json::array({std::string(tenantId), std::string(postId), views, unique})};
+}
+
+bool ViewCounter::dueForFlush(long long now) {
+  SqlRows r = sql_.exec(kState);
+  if (!r.ok || r.rows.empty()) return false;
+  const Json& row = r.rows[0];
+  if (now - jsonInt(row, "flushed_at") < kViewFlushIntervalMs) return false;
+  return jsonInt(row, "total") != jsonInt(row, "flushed_total") ||
+         uniqueViewers30d(now) != jsonInt(row, "flushed_unique");
+}
+
+void ViewCounter::markFlushed(long long now) { sql_.exec(kMarkFlushed, Json::array({now})); }
+
+}  // namespace lattice
