@@ -49,15 +49,9 @@ struct D1 {
 
   // A D1 batch: all statements in one transaction, or none.
   bool batch(const std::vector<lattice::SqlStatement>& statements) {
-    REQUIRE(db.script("BEGIN") == "");
-    for (const auto& s : statements) {
-      if (!lattice::jsonBool(db.run(s.sql, s.params), "ok")) {
-        db.script("ROLLBACK");
-        return false;
-      }
-    }
-    REQUIRE(db.script("COMMIT") == "");
-    return true;
+    const std::string err = db.batch(statements);
+    if (!err.empty()) MESSAGE("D1 error: " << err);
+    return err.empty();
   }
 
   Json rows(const std::string& sql) { return db.run(sql, Json::array())["rows"]; }

@@ -59,15 +59,9 @@ struct D1 {
 
   // A D1 batch: all statements in one transaction, or none.
   bool batch(const std::vector<lattice::SqlStatement>& statements) {
-    REQUIRE(db.script("BEGIN") == "");
-    for (const auto& s : statements) {
-      if (!lattice::jsonBool(db.run(s.sql, s.params), "ok")) {
-        db.script("ROLLBACK");
-        return false;
-      }
-    }
-    REQUIRE(db.script("COMMIT") == "");
-    return true;
+    const std::string err = db.batch(statements);
+    if (!err.empty()) MESSAGE("D1 error: " << err);
+    return err.empty();
   }
 
   // {type: count} of reaction_counts for the post, and each row's updated_at.

@@ -38,6 +38,18 @@ std::string SqliteDb::migrate() {
   return "";
 }
 
+std::string SqliteDb::batch(const std::vector<SqlStatement>& statements) {
+  if (std::string err = script("BEGIN"); !err.empty()) return err;
+  for (const auto& s : statements) {
+    Json r = run(s.sql, s.params);
+    if (!jsonBool(r, "ok")) {
+      script("ROLLBACK");
+      return jsonString(r, "error", "statement failed");
+    }
+  }
+  return script("COMMIT");
+}
+
 Json SqliteDb::run(const std::string& sql, const Json& params) {
   sqlite3_stmt* stmt = nullptr;
   if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK)

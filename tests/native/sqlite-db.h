@@ -6,6 +6,9 @@
 
 #include <string>
 
+#include <vector>
+
+#include "core/io.h"
 #include "core/json.h"
 #include "durable/sql.h"
 
@@ -26,6 +29,9 @@ class SqliteDb {
   // Applies every migrations/*.sql (LATTICE_MIGRATIONS_DIR) in order, as D1 would; returns the
   // first error, prefixed with the file's name, or "".
   std::string migrate();
+  // Runs `statements` as D1 runs a batch: all in one transaction, or none (rolled back at the
+  // first error, which is returned); "" when all committed.
+  std::string batch(const std::vector<SqlStatement>& statements);
   sqlite3* handle() { return db_; }
 
  private:
