@@ -2,8 +2,8 @@
 
 #include <vector>
 
-#include "md4c.h"
 #include "render/html-escape.h"
+#include "render/md4c-driver.h"
 #include "render/url-safety.h"
 
 namespace lattice::render {
@@ -14,8 +14,6 @@ constexpr unsigned kCommentParserFlags = MD_FLAG_NOHTML | MD_FLAG_PERMISSIVEURLA
                                          MD_FLAG_PERMISSIVEEMAILAUTOLINKS |
                                          MD_FLAG_PERMISSIVEWWWAUTOLINKS;
 
-constexpr std::string_view kReplacementCharacter = "\xEF\xBF\xBD";
-constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 constexpr std::string_view kLinkRel = "ugc nofollow noopener";
 
 char asciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
@@ -133,29 +131,13 @@ std::string neutraliseBlocks(std::string_view text) {
   return out;
 }
 
-// An md4c attribute (link destination) as plain text: entities decoded, NUL as U+FFFD.
-std::string attributeText(const MD_ATTRIBUTE& attribute) {
-  std::string text;
-  if (attribute.text == nullptr) return text;
-  for (unsigned i = 0; attribute.substr_offsets[i] < attribute.size; ++i) {
-    MD_OFFSET offset = attribute.substr_offsets[i];
-    std::string_view part(attribute.text + offset, attribute.substr_offsets[i + 1] - offset);
-    switch (attribute.substr_types[i]) {
-      case MD_TEXT_ENTITY: text.append(decodeEntities(part)); break;
-      case MD_TEXT_NULLCHAR: text.append(kReplacementCharacter); break;
-      default: text.append(part); break;
-    }
-  }
-  return text;
-}
-
 // The md4c callbacks' state: an allowlist renderer. Every block and span not in the subset
 // emits no element of its own, only its (escaped) text.
 class CommentRenderer {
  public:
   std::string take() { return std::move(out_); }
 
-  void enterBlock(MD_BLOCKTYPE type) {
+  void enterBlock(MD_BLOCKTYPE type, const void*) {
     switch (type) {
       case MD_BLOCK_P: out_.append("<p>"); break;
       case MD_BLOCK_H: out_.append("<p>"); break;  // only if neutraliseBlocks missed one
@@ -167,7 +149,7 @@ class CommentRenderer {
     }
   }
 
-  void leaveBlock(MD_BLOCKTYPE type) {
+  void leaveBlock(MD_BLOCKTYPE type, const void*) {
     switch (type) {
       case MD_BLOCK_P:
       case MD_BLOCK_H: out_.append("</p>\n"); break;
@@ -253,27 +235,6 @@ class CommentRenderer {
   std::string imageSrc_;
 };
 
-int enterBlockCallback(MD_BLOCKTYPE type, void*, void* userdata) {
-  static_cast<CommentRenderer*>(userdata)->enterBlock(type);
-  return 0;
-}
-int leaveBlockCallback(MD_BLOCKTYPE type, void*, void* userdata) {
-  static_cast<CommentRenderer*>(userdata)->leaveBlock(type);
-  return 0;
-}
-int enterSpanCallback(MD_SPANTYPE type, void* detail, void* userdata) {
-  static_cast<CommentRenderer*>(userdata)->enterSpan(type, detail);
-  return 0;
-}
-int leaveSpanCallback(MD_SPANTYPE type, void*, void* userdata) {
-  static_cast<CommentRenderer*>(userdata)->leaveSpan(type);
-  return 0;
-}
-int textCallback(MD_TEXTTYPE type, const MD_CHAR* text, MD_SIZE size, void* userdata) {
-  static_cast<CommentRenderer*>(userdata)->text(type, std::string_view(text, size));
-  return 0;
-}
-
 }  // namespace
 
 std::optional<std::string> commentUrl(std::string_view decodedUrl) {
@@ -301,20 +262,8 @@ std::string renderCommentHtml(std::string_view body) {
     }
   }
   const std::string source = neutraliseBlocks(normalised);
-  if constexpr (sizeof(size_t) > sizeof(MD_SIZE)) {
-    if (source.size() > static_cast<size_t>(static_cast<MD_SIZE>(-1))) return {};
-  }
-
   CommentRenderer renderer;
-  MD_PARSER parser = {};
-  parser.abi_version = 0;
-  parser.flags = kCommentParserFlags;
-  parser.enter_block = enterBlockCallback;
-  parser.leave_block = leaveBlockCallback;
-  parser.enter_span = enterSpanCallback;
-  parser.leave_span = leaveSpanCallback;
-  parser.text = textCallback;
-  if (md_parse(source.data(), static_cast<MD_SIZE>(source.size()), &parser, &renderer) != 0) {
+  if (!parseWith(source, kCommentParserFlags, renderer)) {
     // md4c failed (out of memory): the text, escaped, is still a safe rendering.
     return "<p>" + escapeHtml(normalised) + "</p>\n";
   }

@@ -5,8 +5,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "md4c.h"
 #include "render/html-escape.h"
+#include "render/md4c-driver.h"
 #include "render/url-safety.h"
 
 namespace lattice::render {
@@ -21,8 +21,6 @@ constexpr unsigned kParserFlags = MD_FLAG_TABLES | MD_FLAG_STRIKETHROUGH | MD_FL
 constexpr uint64_t kPermissiveAutolinkBudget = 5'000'000;
 
 constexpr size_t kPlainTextLimit = 300;
-constexpr std::string_view kReplacementCharacter = "\xEF\xBF\xBD";
-constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 
 bool isAsciiSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
@@ -79,23 +77,6 @@ bool permissiveUrlAutolinksAffordable(std::string_view text) {
     if (total + candidates * marks > kPermissiveAutolinkBudget) return false;
   }
   return total + candidates * marks <= kPermissiveAutolinkBudget;
-}
-
-// Rebuilds an md4c attribute (link destination, title, code info) as plain text: entity
-// substrings decoded, NUL as U+FFFD. md4c has already removed backslash escapes.
-std::string attributeText(const MD_ATTRIBUTE& attribute) {
-  std::string text;
-  if (attribute.text == nullptr) return text;
-  for (unsigned i = 0; attribute.substr_offsets[i] < attribute.size; ++i) {
-    MD_OFFSET offset = attribute.substr_offsets[i];
-    std::string_view part(attribute.text + offset, attribute.substr_offsets[i + 1] - offset);
-    switch (attribute.substr_types[i]) {
-      case MD_TEXT_ENTITY: text.append(decodeEntities(part)); break;
-      case MD_TEXT_NULLCHAR: text.append(kReplacementCharacter); break;
-      default: text.append(part); break;
-    }
-  }
-  return text;
 }
 
 // Collapses runs of ASCII whitespace to one space and trims both ends.
@@ -451,31 +432,6 @@ class HtmlRenderer {
   bool plainCutMidWord_ = false;
 };
 
-int enterBlockCallback(MD_BLOCKTYPE type, void* detail, void* userdata) {
-  static_cast<HtmlRenderer*>(userdata)->enterBlock(type, detail);
-  return 0;
-}
-
-int leaveBlockCallback(MD_BLOCKTYPE type, void* detail, void* userdata) {
-  static_cast<HtmlRenderer*>(userdata)->leaveBlock(type, detail);
-  return 0;
-}
-
-int enterSpanCallback(MD_SPANTYPE type, void* detail, void* userdata) {
-  static_cast<HtmlRenderer*>(userdata)->enterSpan(type, detail);
-  return 0;
-}
-
-int leaveSpanCallback(MD_SPANTYPE type, void* /*detail*/, void* userdata) {
-  static_cast<HtmlRenderer*>(userdata)->leaveSpan(type);
-  return 0;
-}
-
-int textCallback(MD_TEXTTYPE type, const MD_CHAR* text, MD_SIZE size, void* userdata) {
-  static_cast<HtmlRenderer*>(userdata)->text(type, std::string_view(text, size));
-  return 0;
-}
-
 }  // namespace
 
 RenderedMarkdown renderMarkdown(std::string_view markdown) {
@@ -488,29 +444,12 @@ RenderedMarkdown renderMarkdown(std::string_view markdown) {
     appendValidUtf8(repaired, markdown);
     markdown = repaired;
   }
-  if constexpr (sizeof(size_t) > sizeof(MD_SIZE)) {
-    if (markdown.size() > static_cast<size_t>(static_cast<MD_SIZE>(-1))) return RenderedMarkdown{};
-  }
-
   HtmlRenderer renderer;
-  MD_PARSER parser = {};
-  parser.abi_version = 0;
-  parser.flags = kParserFlags;
+  unsigned flags = kParserFlags;
   if (!permissiveUrlAutolinksAffordable(markdown)) {
-    parser.flags &=
-        ~static_cast<unsigned>(MD_FLAG_PERMISSIVEURLAUTOLINKS | MD_FLAG_PERMISSIVEWWWAUTOLINKS);
+    flags &= ~static_cast<unsigned>(MD_FLAG_PERMISSIVEURLAUTOLINKS | MD_FLAG_PERMISSIVEWWWAUTOLINKS);
   }
-  parser.enter_block = enterBlockCallback;
-  parser.leave_block = leaveBlockCallback;
-  parser.enter_span = enterSpanCallback;
-  parser.leave_span = leaveSpanCallback;
-  parser.text = textCallback;
-  parser.debug_log = nullptr;
-  parser.syntax = nullptr;
-
-  if (md_parse(markdown.data(), static_cast<MD_SIZE>(markdown.size()), &parser, &renderer) != 0) {
-    return RenderedMarkdown{};
-  }
+  if (!parseWith(markdown, flags, renderer)) return RenderedMarkdown{};
   RenderedMarkdown result = renderer.takeResult();
   result.ok = true;
   return result;

@@ -1,0 +1,53 @@
+// What the two markdown renderers (markdown.h for posts, comment-markdown.h for comments) share
+// around md4c: how attribute text is rebuilt, and running md4c with a renderer object.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "md4c.h"
+
+namespace lattice::render {
+
+inline constexpr std::string_view kReplacementCharacter = "\xEF\xBF\xBD";
+inline constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
+
+// Rebuilds an md4c attribute (link destination, title, code info) as plain text: entity
+// substrings decoded, NUL as U+FFFD. md4c has already removed backslash escapes.
+std::string attributeText(const MD_ATTRIBUTE& attribute);
+
+// Runs md4c over `source` with `flags`, calling `renderer`'s enterBlock(type, detail),
+// leaveBlock(type, detail), enterSpan(type, detail), leaveSpan(type) and text(type, text).
+// False when md4c fails (out of memory) or `source` is too large for MD_SIZE.
+template <typename Renderer>
+bool parseWith(std::string_view source, unsigned flags, Renderer& renderer) {
+  if constexpr (sizeof(size_t) > sizeof(MD_SIZE)) {
+    if (source.size() > static_cast<size_t>(static_cast<MD_SIZE>(-1))) return false;
+  }
+  MD_PARSER parser = {};
+  parser.abi_version = 0;
+  parser.flags = flags;
+  parser.enter_block = [](MD_BLOCKTYPE type, void* detail, void* self) {
+    static_cast<Renderer*>(self)->enterBlock(type, detail);
+    return 0;
+  };
+  parser.leave_block = [](MD_BLOCKTYPE type, void* detail, void* self) {
+    static_cast<Renderer*>(self)->leaveBlock(type, detail);
+    return 0;
+  };
+  parser.enter_span = [](MD_SPANTYPE type, void* detail, void* self) {
+    static_cast<Renderer*>(self)->enterSpan(type, detail);
+    return 0;
+  };
+  parser.leave_span = [](MD_SPANTYPE type, void*, void* self) {
+    static_cast<Renderer*>(self)->leaveSpan(type);
+    return 0;
+  };
+  parser.text = [](MD_TEXTTYPE type, const MD_CHAR* text, MD_SIZE size, void* self) {
+    static_cast<Renderer*>(self)->text(type, std::string_view(text, size));
+    return 0;
+  };
+  return md_parse(source.data(), static_cast<MD_SIZE>(source.size()), &parser, &renderer) == 0;
+}
+
+}  // namespace lattice::render
