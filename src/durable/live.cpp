@@ -257,7 +257,7 @@ std::vector<Json> LiveLog::since(long long seq, size_t max) {
     return reset;
 
   // One row more than allowed tells "too many" apart from "exactly max".
-  SqlRows r = sql_.exec(kSince, Json::array({seq, static_cast<long long>(std::min<size_t>(max, LLONG_MAX - 1) + 1)}));
+  SqlRows r = sql_.exec(kSince, Json::array({seq, static_cast<long long>(std::min<unsigned long long>(max, LLONG_MAX - 1) + 1)}));
   if (!r.ok || r.rows.size() > max) return reset;
   std::vector<Json> out;
   out.reserve(r.rows.size());
@@ -277,7 +277,7 @@ std::vector<Json> LiveLog::since(long long seq, size_t max) {
 }
 
 void LiveLog::prune(size_t keepLast) {
-  sql_.exec(kPrune, Json::array({static_cast<long long>(std::min<size_t>(keepLast, LLONG_MAX))}));
+  sql_.exec(kPrune, Json::array({static_cast<long long>(std::min<unsigned long long>(keepLast, LLONG_MAX))}));
 }
 
 long long LiveLog::lastSeq() {
