@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "durable/comments.h"
+#include "d1-fixture.h"
 #include "sqlite-db.h"
 
 using lattice::AddOutcome;
@@ -33,29 +34,15 @@ namespace {
 constexpr long long kNow = 1795000000000;
 
 // D1: the migrations applied to a fresh database, tenant t1 with post p1, tenant t2 with p2.
-struct D1 {
-  SqliteDb db;
-
-  D1() {
-    REQUIRE(db.migrate() == "");
-    REQUIRE(db.script(R"(
+struct D1 : lattice::testing::D1Fixture {
+  D1() : D1Fixture(R"(
       INSERT INTO tenants (id, subdomain, display_name, created_at, updated_at)
         VALUES ('t1', 'demo', 'Demo', 0, 0), ('t2', 'other', 'Other', 0, 0);
       INSERT INTO posts (id, tenant_id, slug, title, status, created_at, updated_at, content_hash)
         VALUES ('p1', 't1', 'hello', 'Hello', 'draft', 0, 0, ''),
                ('p2', 't2', 'hello', 'Hello', 'draft', 0, 0, '');
-    )") == "");
-  }
-
-  // A D1 batch: all statements in one transaction, or none.
-  bool batch(const std::vector<lattice::SqlStatement>& statements) {
-    const std::string err = db.batch(statements);
-    if (!err.empty()) MESSAGE("D1 error: " << err);
-    return err.empty();
-  }
-
-  Json rows(const std::string& sql) { return db.run(sql, Json::array())["rows"]; }
-  long long count() { return lattice::jsonInt(rows("SELECT count(*) AS n FROM comments")[0], "n"); }
+    )") {}
+  long long count() { return D1Fixture::count("comments"); }
 };
 
 // The PostMetaDO side: its own SQLite with the store.

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "durable/event-outbox.h"
+#include "d1-fixture.h"
 #include "sqlite-db.h"
 
 using lattice::AnalyticsEvent;
@@ -32,30 +33,17 @@ const std::string kRandom(64, 'a');
 
 // D1: the migrations applied in order to a fresh database, one tenant with post "hello", and a
 // second tenant that also has a "hello".
-struct D1 {
-  SqliteDb db;
+struct D1 : lattice::testing::D1Fixture {
   std::string postId = "post-hello";
 
-  D1() {
-    REQUIRE(db.migrate() == "");
-    REQUIRE(db.script(R"(
+  D1() : D1Fixture(R"(
       INSERT INTO tenants (id, subdomain, display_name, created_at, updated_at)
         VALUES ('t1', 'demo', 'Demo', 0, 0), ('t2', 'other', 'Other', 0, 0);
       INSERT INTO posts (id, tenant_id, slug, title, status, created_at, updated_at, content_hash)
         VALUES ('post-hello', 't1', 'hello', 'Hello', 'draft', 0, 0, ''),
                ('other-hello', 't2', 'hello', 'Hello', 'draft', 0, 0, '');
-    )") == "");
-  }
-
-  // A D1 batch: all statements in one transaction, or none.
-  bool batch(const std::vector<lattice::SqlStatement>& statements) {
-    const std::string err = db.batch(statements);
-    if (!err.empty()) MESSAGE("D1 error: " << err);
-    return err.empty();
-  }
-
-  Json rows(const std::string& sql) { return db.run(sql, Json::array())["rows"]; }
-  long long count() { return lattice::jsonInt(rows("SELECT count(*) AS n FROM analytics_events")[0], "n"); }
+    )") {}
+  long long count() { return D1Fixture::count("analytics_events"); }
 };
 
 // The TenantDO side: its own SQLite with the outbox.

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "durable/reactions.h"
+#include "d1-fixture.h"
 #include "sqlite-db.h"
 
 using lattice::ApiError;
@@ -43,26 +44,15 @@ struct Store {
 };
 
 // D1: the migrations applied to a fresh database, one tenant with one post.
-struct D1 {
-  SqliteDb db;
+struct D1 : lattice::testing::D1Fixture {
   std::string postId = "post-hello";
 
-  D1() {
-    REQUIRE(db.migrate() == "");
-    REQUIRE(db.script(R"(
+  D1() : D1Fixture(R"(
       INSERT INTO tenants (id, subdomain, display_name, created_at, updated_at)
         VALUES ('t1', 'demo', 'Demo', 0, 0);
       INSERT INTO posts (id, tenant_id, slug, title, status, created_at, updated_at, content_hash)
         VALUES ('post-hello', 't1', 'hello', 'Hello', 'draft', 0, 0, '');
-    )") == "");
-  }
-
-  // A D1 batch: all statements in one transaction, or none.
-  bool batch(const std::vector<lattice::SqlStatement>& statements) {
-    const std::string err = db.batch(statements);
-    if (!err.empty()) MESSAGE("D1 error: " << err);
-    return err.empty();
-  }
+    )") {}
 
   // {type: count} of reaction_counts for the post, and each row's updated_at.
   Json counts() {

@@ -11,6 +11,7 @@
 
 #include "blog/tenant-input.h"
 #include "blog/tenant.h"
+#include "d1-fixture.h"
 #include "sqlite-db.h"
 
 using lattice::ApiError;
@@ -56,16 +57,12 @@ Tenant demo() {
 Tenant applied(const Json& body, Tenant t = demo()) { return applyTenantConfig(std::move(t), parsed(body)); }
 
 // D1 with the migrations applied and the demo tenant inserted.
-struct D1 {
-  SqliteDb db;
-  D1() {
-    REQUIRE(db.migrate() == "");
-    REQUIRE(db.script(R"(
+struct D1 : lattice::testing::D1Fixture {
+  D1() : D1Fixture(R"(
       INSERT INTO tenants (id, subdomain, display_name, description, tier, theme, limits, created_at, updated_at)
         VALUES ('t1', 'demo', 'Demo', 'About', 'sapling', '{"accent":"#112233","font":"serif"}',
                 '{"max_posts":1000}', 0, 0);
-    )") == "");
-  }
+    )") {}
   Json run(const lattice::SqlStatement& s) { return db.run(s.sql, s.params); }
   Tenant read() {
     Json r = run(lattice::tenant_sql::bySubdomain("demo"));

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "durable/views.h"
+#include "d1-fixture.h"
 #include "sqlite-db.h"
 
 using lattice::Json;
@@ -43,18 +44,14 @@ struct Object {
 };
 
 // D1 with one tenant and its post, as migrated.
-struct D1 {
-  SqliteDb db;
-  D1() {
-    REQUIRE(db.migrate() == "");
-    REQUIRE(db.script(R"(
+struct D1 : lattice::testing::D1Fixture {
+  D1() : D1Fixture(R"(
       INSERT INTO tenants (id, subdomain, display_name, created_at, updated_at)
         VALUES ('t1', 'demo', 'Demo', 0, 0);
       INSERT INTO posts (id, tenant_id, slug, title, status, created_at, updated_at, content_hash)
         VALUES ('post-hello', 't1', 'hello', 'Hello', 'draft', 0, 0, ''),
                ('post-other', 't1', 'other', 'Other', 'draft', 0, 0, '');
-    )") == "");
-  }
+    )") {}
   void run(const lattice::SqlStatement& s) { REQUIRE(lattice::jsonBool(db.run(s.sql, s.params), "ok")); }
   Json post(const std::string& id) {
     return db.run("SELECT view_count, unique_viewers_30d, version FROM posts WHERE id = ?1", Json::array({id}))["rows"][0];
