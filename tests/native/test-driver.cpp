@@ -33,6 +33,7 @@ std::string classOfBinding(const std::string& binding) { return binding == "TENA
 }  // namespace
 
 HttpResponse TestWorld::runObject(const std::string& className, const std::string& name, const Json& request) {
+  objectClasses_[name] = className;  // an alarm later runs in the same class
   auto& db = objects[name];
   if (!db) db = std::make_unique<SqliteDb>();
   Json envelope = {{"object", {{"class", className}, {"name", name}}},
@@ -74,7 +75,7 @@ int TestWorld::runAlarms(int max) {
     if (due == alarms.end()) break;
     const std::string name = due->first;
     alarms.erase(due);
-    runObject("TenantDO", name, nullptr);
+    runObject(objectClasses_[name], name, nullptr);
     ++ran;
   }
   return ran;

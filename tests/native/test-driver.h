@@ -82,6 +82,7 @@ class TestWorld {
   // of the core is one transaction, as under ctx.storage.transactionSync.
   HttpResponse runObject(const std::string& className, const std::string& name, const Json& request);
   SqliteDb db_;
+  std::map<std::string, std::string> objectClasses_;  // object name -> its class
   long long randomCounter_ = 0;
   struct Previous {
     std::optional<Stored> value;
