@@ -62,3 +62,20 @@ class LatticeObject extends DurableObject {
 export class TenantDO extends LatticeObject {
   static className = "TenantDO";
 }
+
+// One per post, named "post-meta:{tenantId}:{postId}": reactions, comments, views and the live
+// channel (hibernating WebSockets).
+export class PostMetaDO extends LatticeObject {
+  static className = "PostMetaDO";
+}
+
+// One per post, named "post-content:{tenantId}:{postId}": version history and moves between D1
+// and R2.
+export class PostContentDO extends LatticeObject {
+  static className = "PostContentDO";
+}
+
+// Platform-wide rate limits, named "{purpose}:{key}".
+export class LimiterDO extends LatticeObject {
+  static className = "LimiterDO";
+}

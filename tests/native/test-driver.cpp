@@ -29,7 +29,13 @@ Json TestWorld::runStatement(const std::string& sql, const Json& params) { retur
 
 namespace {
 // The Durable Object class behind a namespace binding (wrangler.toml's durable_objects.bindings).
-std::string classOfBinding(const std::string& binding) { return binding == "TENANT_DO" ? "TenantDO" : ""; }
+std::string classOfBinding(const std::string& binding) {
+  if (binding == "TENANT_DO") return "TenantDO";
+  if (binding == "POST_META_DO") return "PostMetaDO";
+  if (binding == "POST_CONTENT_DO") return "PostContentDO";
+  if (binding == "LIMITER_DO") return "LimiterDO";
+  return "";
+}
 }  // namespace
 
 HttpResponse TestWorld::runObject(const std::string& className, const std::string& name, const Json& request) {

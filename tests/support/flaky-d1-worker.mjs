@@ -3,6 +3,8 @@
 // D1 is untouched.
 import worker, { TenantDO as Base } from "../../worker-shim/index.mjs";
 
+export { PostMetaDO, PostContentDO, LimiterDO } from "../../worker-shim/index.mjs";
+
 let failuresLeft = null;
 
 function flaky(db, failures) {

@@ -57,7 +57,12 @@ export class World {
       d1Persist: join(state, "v3", "d1"),
       kvNamespaces: ["CACHE_KV"],
       r2Buckets: ["CONTENT"],
-      durableObjects: { TENANT_DO: { className: "TenantDO", useSQLite: true } },
+      durableObjects: {
+        TENANT_DO: { className: "TenantDO", useSQLite: true },
+        POST_META_DO: { className: "PostMetaDO", useSQLite: true },
+        POST_CONTENT_DO: { className: "PostContentDO", useSQLite: true },
+        LIMITER_DO: { className: "LimiterDO", useSQLite: true },
+      },
       durableObjectsPersist: join(state, "v3", "do"),
       cf: false,
     };
