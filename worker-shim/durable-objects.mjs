@@ -4,7 +4,7 @@
 // effects commits together or not at all. Holds no policy.
 import { DurableObject } from "cloudflare:workers";
 import { discardAfterTrap, getEngine } from "./engine.mjs";
-import { jsonToResponse, runObject } from "./interpreter.mjs";
+import { counters, jsonToResponse, runObject } from "./interpreter.mjs";
 
 function randomHex(bytes) {
   const buf = crypto.getRandomValues(new Uint8Array(bytes));
@@ -24,21 +24,68 @@ function sqlExec(storage) {
 }
 
 class LatticeObject extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    counters["object.started"] = (counters["object.started"] ?? 0) + 1; // wakes after hibernation too
+  }
+
   async fetch(request) {
     const envelope = {
       request: { method: request.method, url: request.url, headers: Object.fromEntries(request.headers) },
     };
-    return jsonToResponse(await this.event(envelope, request));
+    const bindings = this.bindings(request);
+    const response = await this.event(envelope, bindings);
+    // The core accepted a WebSocket (ws.accept): answer with the client end.
+    if (response.status === 101 && bindings.accepted) return new Response(null, { status: 101, webSocket: bindings.accepted });
+    return jsonToResponse(response);
   }
 
   // The core re-arms the alarm itself when there is more to do; an alarm that throws is retried
   // by the platform, which is also safe (the core's alarm work is idempotent).
   async alarm() {
-    const response = await this.event({ request: null }, null);
+    const response = await this.event({ request: null }, this.bindings(null));
     if (response.status >= 500) throw new Error(`alarm failed: ${response.body}`);
   }
 
-  async event(envelope, request) {
+  // Hibernatable WebSockets (accepted by the core with ws.accept): each event wakes the object
+  // and runs through the core with the socket's tag and attachment.
+  async webSocketMessage(ws, message) {
+    const text = typeof message === "string";
+    const socket = {
+      kind: "message",
+      id: this.ctx.getTags(ws)[0] ?? "",
+      attachment: ws.deserializeAttachment() ?? null,
+      data: text ? message : "",
+      binary: !text,
+      size: text ? new TextEncoder().encode(message).byteLength : message.byteLength,
+    };
+    await this.event({ request: null, socket }, this.bindings(null));
+  }
+
+  async webSocketClose(ws, code, reason) {
+    await this.socketGone(ws);
+    try {
+      ws.close(code === 1005 || code === 1006 ? 1000 : code, reason); // complete the closing handshake
+    } catch {
+      // already closed
+    }
+  }
+
+  async webSocketError(ws) {
+    await this.socketGone(ws);
+  }
+
+  async socketGone(ws) {
+    const socket = { kind: "close", id: this.ctx.getTags(ws)[0] ?? "", attachment: ws.deserializeAttachment() ?? null };
+    await this.event({ request: null, socket }, this.bindings(null));
+  }
+
+  bindings(request) {
+    const { ctx, env } = this;
+    return { env, ctx, request, storage: ctx.storage, atomically: (fn) => ctx.storage.transactionSync(fn), accepted: null };
+  }
+
+  async event(envelope, bindings) {
     const { ctx, env } = this;
     const full = {
       ...envelope,
@@ -48,7 +95,6 @@ class LatticeObject extends DurableObject {
     };
     try {
       const engine = await getEngine(env);
-      const bindings = { env, ctx, request, storage: ctx.storage, atomically: (fn) => ctx.storage.transactionSync(fn) };
       return await runObject(engine, full, sqlExec(ctx.storage), bindings);
     } catch (err) {
       if (err instanceof WebAssembly.RuntimeError) discardAfterTrap();

@@ -29,7 +29,10 @@ export default {
   async fetch(request, env, ctx) {
     try {
       const engine = await getEngine(env);
-      const response = await run(engine, envelopeOf(request), { env, ctx, request });
+      const bindings = { env, ctx, request, upgraded: null };
+      const response = await run(engine, envelopeOf(request), bindings);
+      // A WebSocket the core handed to a Durable Object (do.connect): the object's 101 it is.
+      if (response.status === 101 && bindings.upgraded) return bindings.upgraded;
       return jsonToResponse(response);
     } catch (err) {
       if (err instanceof WebAssembly.RuntimeError) discardAfterTrap();

@@ -121,6 +121,67 @@ const performers = {
     const res = await stub.fetch(new Request(`https://do.internal${path}`, { method, headers, body }));
     return { ok: true, response: responseToJson(res, await res.text()) };
   },
+  // The Worker's own request (a WebSocket upgrade) to an object; its 101 becomes the Worker's
+  // response (index.mjs). Headers the client sent under x-lattice-* never reach the object.
+  async "do.connect"(e, bindings) {
+    const ns = bindings.env[e.binding];
+    const stub = ns.get(ns.idFromName(e.name));
+    const headers = new Headers(bindings.request.headers);
+    for (const name of [...headers.keys()]) if (name.startsWith("x-lattice-")) headers.delete(name);
+    for (const [name, value] of Object.entries(e.headers)) headers.set(name, value);
+    const res = await stub.fetch(new Request(`https://do.internal${e.path}`, { method: "GET", headers }));
+    if (res.status === 101 && res.webSocket) {
+      bindings.upgraded = res;
+      return { ok: true, status: 101 };
+    }
+    return { ok: true, status: res.status, body: await res.text() };
+  },
+  // Hibernatable WebSockets of a Durable Object, named by their first tag.
+  async "ws.accept"(e, bindings) {
+    const { ctx } = bindings;
+    const [client, server] = Object.values(new WebSocketPair());
+    ctx.acceptWebSocket(server, [e.id]);
+    server.serializeAttachment(e.attachment);
+    if (e.autoResponse) ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(...e.autoResponse));
+    bindings.accepted = client;
+    return { ok: true };
+  },
+  async "ws.list"(e, { ctx }) {
+    const sockets = ctx
+      .getWebSockets()
+      .filter((ws) => ws.readyState <= 1)
+      .map((ws) => ({ id: ctx.getTags(ws)[0], attachment: ws.deserializeAttachment() }));
+    return { ok: true, sockets };
+  },
+  async "ws.send"(e, { ctx }) {
+    const targets = e.to ? ctx.getWebSockets(e.to) : ctx.getWebSockets();
+    let sent = 0;
+    for (const ws of targets) {
+      if (e.except && ctx.getTags(ws)[0] === e.except) continue;
+      try {
+        ws.send(e.message);
+        sent += 1;
+      } catch {
+        // closing or closed meanwhile: its close event follows
+      }
+    }
+    count("ws.sent", sent);
+    return { ok: true, sent };
+  },
+  async "ws.attach"(e, { ctx }) {
+    for (const ws of ctx.getWebSockets(e.id)) ws.serializeAttachment(e.attachment);
+    return { ok: true };
+  },
+  async "ws.close"(e, { ctx }) {
+    for (const ws of ctx.getWebSockets(e.id)) {
+      try {
+        ws.close(e.code, e.reason);
+      } catch {
+        // already closed
+      }
+    }
+    return { ok: true };
+  },
   async "alarm.get"(e, { storage }) {
     return { ok: true, at: await storage.getAlarm() };
   },

@@ -1,5 +1,6 @@
 #include "app/app.h"
 
+#include "app/readers.h"
 #include "app/routes.h"
 #include "blog/pages.h"
 
@@ -44,11 +45,18 @@ Task<HttpResponse> route(Context& cx) {
     co_return errorResponse({404, "route.not_found", "no such route", ""});
   }
 
+  // Reader sign-up is platform-wide: answered on every host.
+  if (segments->size() == 2 && (*segments)[0] == "api" && (*segments)[1] == "readers")
+    co_return co_await handleReadersApi(cx);
+
   HostTarget target = resolveHost(req.host, cx.config.baseDomain);
   if (target.kind == HostTarget::Kind::Tenant) {
     if (isApiPath(*segments) && segments->size() >= 2 &&
         ((*segments)[1] == "tenant" || (*segments)[1] == "drafts" || (*segments)[1] == "events"))
       co_return co_await handleTenantApi(cx, target.subdomain, *segments);
+    if (isApiPath(*segments) && segments->size() >= 4 && (*segments)[1] == "posts" &&
+        ((*segments)[3] == "reactions" || (*segments)[3] == "comments" || (*segments)[3] == "live"))
+      co_return co_await handlePostSocialApi(cx, target.subdomain, *segments);
     if (isApiPath(*segments)) co_return co_await handlePostsApi(cx, target.subdomain, *segments);
     if (!segments->empty() && (*segments)[0] == "admin")
       co_return co_await handleAdminPage(cx, target.subdomain, *segments);

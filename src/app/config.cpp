@@ -72,6 +72,11 @@ Config Config::fromVars(const Json& vars) {
   if (auto v = positiveVar(vars, "MAX_MARKDOWN_BYTES"); v > 0 && v <= (16 << 20)) c.maxMarkdownBytes = size_t(v);
   if (auto v = positiveVar(vars, "TENANT_STATE_TTL_SECONDS"); v > 0 && v <= 86400) c.tenantStateTtl = int(v);
   if (auto v = positiveVar(vars, "EVENTS_FLUSH_SECONDS"); v > 0 && v <= 3600) c.eventsFlushSeconds = int(v);
+  if (auto v = positiveVar(vars, "READER_SIGNUPS_PER_MINUTE"); v > 0 && v <= 100000) c.readerSignupsPerMinute = int(v);
+  if (auto v = positiveVar(vars, "REACTIONS_PER_MINUTE"); v > 0 && v <= 100000) c.reactionsPerMinute = int(v);
+  if (auto v = positiveVar(vars, "COMMENTS_PER_MINUTE"); v > 0 && v <= 100000) c.commentsPerMinute = int(v);
+  if (auto v = positiveVar(vars, "COMMENTS_FLUSH_SECONDS"); v > 0 && v <= 3600) c.commentsFlushSeconds = int(v);
+  if (auto v = positiveVar(vars, "REACTIONS_FLUSH_SECONDS"); v > 0 && v <= 86400) c.reactionsFlushSeconds = int(v);
   // Caching is on unless CACHE_MODE says off (the naive mode the cache benchmark compares with).
   c.cache.enabled = lowerString(vars, "CACHE_MODE") != "off";
   if (auto v = positiveVar(vars, "STAMP_TTL_SECONDS"); v > 0 && v <= 3600) c.cache.stampTtl = int(v);

@@ -21,6 +21,11 @@ struct Config {
   int tenantStateTtl = 300;              // TENANT_STATE_TTL_SECONDS: a TenantDO re-reads D1 after this
   int eventsFlushSeconds = 30;           // EVENTS_FLUSH_SECONDS: analytics wait at most this long
   size_t maxEventsBodyBytes = 64 << 10;  // POST /api/events bodies are bounded before parsing
+  int readerSignupsPerMinute = 60;       // READER_SIGNUPS_PER_MINUTE: POST /api/readers per client address
+  int reactionsPerMinute = 30;           // REACTIONS_PER_MINUTE: toggles per reader per post
+  int commentsPerMinute = 10;            // COMMENTS_PER_MINUTE: comments per reader per post
+  int commentsFlushSeconds = 30;         // COMMENTS_FLUSH_SECONDS: comments reach D1 within this
+  int reactionsFlushSeconds = 300;       // REACTIONS_FLUSH_SECONDS: reaction counts reach D1 within this
   cache::CachePolicy cache;              // CACHE_MODE, STAMP_TTL_SECONDS, TTL_HOT/WARM/COLD/LIST
 
   // From the env vars object (all values are strings, as Workers vars usually are; numbers and

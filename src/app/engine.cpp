@@ -57,15 +57,26 @@ Json Engine::beginObject(const Json& envelope, std::unique_ptr<Sql> sql) {
       return step;
     }
   }
+  std::optional<SocketEvent> socket;
+  if (envelope.is_object() && envelope.contains("socket") && !envelope["socket"].is_null()) {
+    socket = SocketEvent::fromJson(envelope["socket"]);
+    if (!socket || request || !sql) {
+      Json step = {{"response", errorResponse({400, "request.malformed", "the socket event could not be understood", ""}).toJson()}};
+      step["id"] = id;
+      return step;
+    }
+  }
   auto active = std::make_unique<Active>();
   Active* a = active.get();
   a->now = jsonInt(envelope, "now");
   a->random = jsonString(envelope, "random");
   a->sql = std::move(sql);
   active_[id] = std::move(active);
-  a->session = std::make_unique<Session>([this, a, object, request = std::move(request)](Io& io) {
+  a->session = std::make_unique<Session>([this, a, object, request = std::move(request),
+                                          socket = std::move(socket)](Io& io) {
     a->ox = std::make_unique<ObjectContext>(ObjectContext{io, config_, *a->sql, jsonString(object, "class"),
-                                                          jsonString(object, "name"), request, a->now, a->random});
+                                                          jsonString(object, "name"), request, a->now, a->random,
+                                                          socket});
     return handleObject(*a->ox);
   });
   return finish(id, a->session->step());

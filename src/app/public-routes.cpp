@@ -231,10 +231,20 @@ HttpResponse tagged(HttpResponse r, std::string_view how, Context& cx) {
   return r;
 }
 
-}  // namespace
+// The post id a post page's response names in its Cache-Tag ("…,post:{subdomain}:{id}"), kept
+// in edge copies too, so a cache hit knows which post it served without a read.
+std::string postIdOf(const HttpResponse& r, const std::string& subdomain) {
+  const std::string tag = r.header("cache-tag");
+  const std::string marker = "post:" + subdomain + ":";
+  const size_t at = tag.find(marker);
+  if (at == std::string::npos) return "";
+  const size_t start = at + marker.size();
+  return tag.substr(start, tag.find(',', start) - start);
+}
 
-Task<HttpResponse> handlePublicPage(Context& cx, const std::string& subdomain,
-                                    const std::vector<std::string>& segments) {
+// `tenantId` is set once the tenant is known.
+Task<HttpResponse> servePage(Context& cx, const std::string& subdomain, const std::vector<std::string>& segments,
+                             std::string& tenantId) {
   const HttpRequest& req = cx.request;
   if (req.method != "GET" && req.method != "HEAD") {
     HttpResponse r = errorResponse({405, "request.method_not_allowed", "pages answer GET and HEAD", ""});
@@ -245,6 +255,7 @@ Task<HttpResponse> handlePublicPage(Context& cx, const std::string& subdomain,
   Content content(cx, cx.config.cache.enabled && !credentials);
   auto stamp = co_await content.stamp(subdomain);
   if (!stamp.ok()) co_return storageFailure(cx, "tenant lookup", stamp.error);
+  tenantId = stamp.value.tenantId;
   if (!stamp.value.found) {
     HttpResponse r = notFoundPage(nullptr, "Blog not found", "There is no blog called “" + subdomain + "” here.");
     r.set("cache-control", "no-store");
@@ -304,6 +315,20 @@ Task<HttpResponse> handlePublicPage(Context& cx, const std::string& subdomain,
   setPublicHeaders(r, rendered, etag);
   cx.afterResponse.push_back(cache::edgePut(cx.io, key, edgeCopy(r, rendered, cx.config.cache)));
   co_return tagged(std::move(r), "miss", cx);
+}
+
+}  // namespace
+
+Task<HttpResponse> handlePublicPage(Context& cx, const std::string& subdomain,
+                                    const std::vector<std::string>& segments) {
+  std::string tenantId;
+  HttpResponse r = co_await servePage(cx, subdomain, segments, tenantId);
+  // A view of a post (a page, or a 304 for one the reader has) counts in the post's object.
+  const bool postPage = segments.size() == 2 && segments[0] == "blog";
+  if (postPage && cx.request.method == "GET" && (r.status == 200 || r.status == 304) && !tenantId.empty()) {
+    if (std::string postId = postIdOf(r, subdomain); !postId.empty()) countPostView(cx, tenantId, postId);
+  }
+  co_return r;
 }
 
 }  // namespace lattice

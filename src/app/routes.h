@@ -37,6 +37,14 @@ Task<HttpResponse> handleTenantApi(Context& cx, const std::string& subdomain,
 Task<HttpResponse> handleAdminPage(Context& cx, const std::string& subdomain,
                                    const std::vector<std::string>& segments);
 
+// Readers' side of a public post, through its PostMetaDO (src/app/post-meta-routes.cpp):
+// /api/posts/{slug}/reactions, /comments[/{id}], /live. segments.size() >= 4.
+Task<HttpResponse> handlePostSocialApi(Context& cx, const std::string& subdomain,
+                                       const std::vector<std::string>& segments);
+
+// Counts one view of a public post in its PostMetaDO, after the response is sent.
+void countPostView(Context& cx, const std::string& tenantId, const std::string& postId);
+
 // GET /__lattice/metrics (dev only).
 Task<HttpResponse> handleMetrics(Context& cx);
 

@@ -39,19 +39,22 @@ void forgetTenantId(Context& cx, const std::string& subdomain) {
   cx.afterResponse.push_back(cache::kvDelete(cx.io, cache::kvDirectoryKey(subdomain)));
 }
 
-Task<Fetched<HttpResponse>> callTenantObject(Context& cx, const std::string& tenantId, const std::string& subdomain,
-                                             std::string method, std::string path, std::string body) {
-  Json headers = {{"x-lattice-tenant", tenantId}, {"x-lattice-subdomain", subdomain}};
+Task<Fetched<HttpResponse>> callObject(Context& cx, const char* binding, std::string name, std::string method,
+                                       std::string path, Json headers, std::string body) {
   if (!body.empty()) headers["content-type"] = "application/json";
   Json request = {{"method", std::move(method)}, {"path", std::move(path)}, {"headers", std::move(headers)}};
   if (!body.empty()) request["body"] = std::move(body);
-  Json effect = {{"kind", "do.call"},
-                 {"binding", binding::kTenants},
-                 {"name", "tenant:" + subdomain},
-                 {"request", std::move(request)}};
+  Json effect = {{"kind", "do.call"}, {"binding", binding}, {"name", std::move(name)}, {"request", std::move(request)}};
   Json r = co_await cx.io.perform(std::move(effect));
-  if (!jsonBool(r, "ok")) co_return fetchFailed<HttpResponse>(jsonString(r, "error", "TenantDO unreachable"));
+  if (!jsonBool(r, "ok")) co_return fetchFailed<HttpResponse>(jsonString(r, "error", "Durable Object unreachable"));
   co_return fetched<HttpResponse>(HttpResponse::fromJson(jsonValue(r, "response")));
+}
+
+Task<Fetched<HttpResponse>> callTenantObject(Context& cx, const std::string& tenantId, const std::string& subdomain,
+                                             std::string method, std::string path, std::string body) {
+  Json headers = {{"x-lattice-tenant", tenantId}, {"x-lattice-subdomain", subdomain}};
+  co_return co_await callObject(cx, binding::kTenants, "tenant:" + subdomain, std::move(method), std::move(path),
+                                std::move(headers), std::move(body));
 }
 
 }  // namespace lattice

@@ -19,6 +19,11 @@ Task<Fetched<std::optional<std::string>>> lookupTenantId(Context& cx, const std:
 // Forgets a directory entry that turned out to be wrong (the tenant was deleted).
 void forgetTenantId(Context& cx, const std::string& subdomain);
 
+// One request to the Durable Object `name` of namespace `binding`. Fails (error set) only when
+// the object could not be reached; its own errors are responses.
+Task<Fetched<HttpResponse>> callObject(Context& cx, const char* binding, std::string name, std::string method,
+                                       std::string path, Json headers, std::string body = {});
+
 // One request to the TenantDO "tenant:{subdomain}" (internal routes: src/durable/tenant-object.h).
 // Fails (error set) only when the object could not be reached; its own errors are responses.
 Task<Fetched<HttpResponse>> callTenantObject(Context& cx, const std::string& tenantId, const std::string& subdomain,

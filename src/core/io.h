@@ -16,6 +16,10 @@
 //   cache.put    {url, response}              -> {ok}
 //   cache.delete {url}                        -> {ok, deleted}
 //   do.call   {binding, name, request:{method, path, headers, body}} -> {ok, response}
+//   do.connect {binding, name, path, headers} -> {ok, status}: the Worker's own request (a
+//             WebSocket upgrade) goes to the object with these headers added; when the object
+//             answers 101 the Worker's response is the object's, socket and all (the core then
+//             answers 101 too), else `status` and `body` tell why
 //   body.read {max}                           -> {ok, text, truncated}   (request body, at most max bytes)
 //   metrics.read {}                           -> {ok, counters:{...}}
 //   respond   {response}                      -> {ok}   the response is sent now; the core goes
@@ -63,6 +67,9 @@ inline constexpr const char* kDatabase = "DB";
 inline constexpr const char* kCacheKv = "CACHE_KV";
 inline constexpr const char* kContent = "CONTENT";
 inline constexpr const char* kTenants = "TENANT_DO";
+inline constexpr const char* kPostMeta = "POST_META_DO";
+inline constexpr const char* kPostContent = "POST_CONTENT_DO";
+inline constexpr const char* kLimiter = "LIMITER_DO";
 }  // namespace binding
 
 class Io {

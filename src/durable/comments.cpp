@@ -255,6 +255,13 @@ AddOutcome CommentStore::add(const CommentInput& input, std::string_view readerI
   return outcome;
 }
 
+std::optional<Comment> CommentStore::replayOf(std::string_view readerId, std::string_view requestId) {
+  if (requestId.empty()) return std::nullopt;
+  SqlRows r = sql_.exec(kFindByRequest, Json::array({std::string(readerId), std::string(requestId)}));
+  if (!r.ok || r.rows.empty()) return std::nullopt;
+  return commentFromRow(r.rows[0]);
+}
+
 bool CommentStore::hide(std::string_view id, bool hidden) {
   SqlRows r = sql_.exec(kHide, Json::array({std::string(id), hidden ? 1 : 0}));
   return r.ok && !r.rows.empty();

@@ -103,6 +103,9 @@ class CommentStore {
   AddOutcome add(const CommentInput& input, std::string_view readerId, std::string_view readerName,
                  std::string_view id, long long now);
 
+  // The comment this reader stored with `requestId` before, if any (what add() would replay).
+  std::optional<Comment> replayOf(std::string_view readerId, std::string_view requestId);
+
   // Sets whether the comment is hidden; false when there is no such comment (or SQL failed).
   bool hide(std::string_view id, bool hidden);
 

@@ -461,7 +461,7 @@ TEST_CASE("api-validation: request.method_not_allowed (405) with an Allow header
 TEST_CASE("api-validation: route.not_found (404) for other API paths") {
   Fixture f;
   for (std::string path :
-       {"/api", "/api/", "/api/post", "/api/tags", "/api/posts/existing/comments", "/api/v2/posts"}) {
+       {"/api", "/api/", "/api/post", "/api/tags", "/api/posts/existing/likes", "/api/v2/posts"}) {
     INFO(path);
     f.rejects([&] { return f.w.api("GET", kDemo, path, f.token); }, 404, "route.not_found");
     f.rejects([&] { return f.raw("POST", path, validPost().dump()); }, 404, "route.not_found");

@@ -38,7 +38,8 @@ std::string classOfBinding(const std::string& binding) {
 }
 }  // namespace
 
-HttpResponse TestWorld::runObject(const std::string& className, const std::string& name, const Json& request) {
+HttpResponse TestWorld::runObject(const std::string& className, const std::string& name, const Json& request,
+                                  const Json& socket) {
   objectClasses_[name] = className;  // an alarm later runs in the same class
   auto& db = objects[name];
   if (!db) db = std::make_unique<SqliteDb>();
@@ -46,6 +47,7 @@ HttpResponse TestWorld::runObject(const std::string& className, const std::strin
                    {"request", request},
                    {"now", now},
                    {"random", sha256Hex("random-" + std::to_string(++randomCounter_))}};
+  if (!socket.is_null()) envelope["socket"] = socket;
   const std::string body = request.is_object() ? jsonString(request, "body") : std::string();
   auto atomically = [&](auto&& step) {
     db->script("BEGIN");
@@ -72,6 +74,103 @@ HttpResponse TestWorld::callObject(const std::string& binding, const std::string
   Json r = request;
   r["url"] = "https://do.internal" + jsonString(request, "path");
   return runObject(classOfBinding(binding), name, r);
+}
+
+std::string TestWorld::connect(const std::string& host, const std::string& path, const std::string& origin,
+                               HttpResponse* refused, std::map<std::string, std::string> headers) {
+  headers["upgrade"] = "websocket";
+  headers["connection"] = "Upgrade";
+  if (!origin.empty()) headers["origin"] = origin;
+  connectHeaders_ = headers;
+  lastAccepted_.clear();
+  HttpResponse r = request("GET", host, path, headers);
+  connectHeaders_.clear();
+  if (r.status != 101) {
+    if (refused) *refused = r;
+    return "";
+  }
+  return lastAccepted_;
+}
+
+void TestWorld::socketSend(const std::string& id, const std::string& text, long long binaryBytes) {
+  Socket& s = sockets.at(id);
+  REQUIRE(s.closeCode == 0);
+  if (binaryBytes < 0 && !s.autoRequest.empty() && text == s.autoRequest) {
+    s.received.push_back(s.autoResponse);  // answered by the runtime; the object stays asleep
+    counters["ws.auto_response"] += 1;
+    return;
+  }
+  Json event = {{"kind", "message"}, {"id", id}, {"attachment", s.attachment}};
+  if (binaryBytes >= 0) {
+    event["binary"] = true;
+    event["size"] = binaryBytes;
+  } else {
+    event["data"] = text;
+    event["size"] = static_cast<long long>(text.size());
+  }
+  runObject(objectClasses_[s.object], s.object, nullptr, event);
+}
+
+void TestWorld::socketClose(const std::string& id, int code) {
+  Socket& s = sockets.at(id);
+  if (s.closeCode != 0) return;
+  s.closeCode = code;
+  Json event = {{"kind", "close"}, {"id", id}, {"attachment", s.attachment}};
+  runObject(objectClasses_[s.object], s.object, nullptr, event);
+}
+
+std::vector<Json> TestWorld::messagesOf(const std::string& id) const {
+  std::vector<Json> out;
+  for (const auto& m : sockets.at(id).received) out.push_back(parseJson(m).value_or(Json(m)));
+  return out;
+}
+
+Json TestWorld::performSocket(const std::string& kind, const Json& effect, const std::string& object) {
+  const std::string id = jsonString(effect, "id");
+  auto mine = [&](const std::string& tag) {
+    auto it = sockets.find(tag);
+    return it != sockets.end() && it->second.object == object && it->second.closeCode == 0 ? &it->second : nullptr;
+  };
+  if (kind == "ws.accept") {
+    Socket s;
+    s.object = object;
+    s.attachment = effect["attachment"];
+    if (effect.contains("autoResponse")) {
+      s.autoRequest = effect["autoResponse"][0];
+      s.autoResponse = effect["autoResponse"][1];
+    }
+    sockets[id] = std::move(s);
+    lastAccepted_ = id;
+    return ok();
+  }
+  if (kind == "ws.list") {
+    Json list = Json::array();
+    for (const auto& [tag, s] : sockets)
+      if (s.object == object && s.closeCode == 0) list.push_back({{"id", tag}, {"attachment", s.attachment}});
+    return ok({{"sockets", std::move(list)}});
+  }
+  if (kind == "ws.send") {
+    const std::string to = jsonString(effect, "to"), except = jsonString(effect, "except");
+    int sent = 0;
+    for (auto& [tag, s] : sockets) {
+      if (s.object != object || s.closeCode != 0 || (!to.empty() && tag != to) || tag == except) continue;
+      s.received.push_back(jsonString(effect, "message"));
+      ++sent;
+    }
+    return ok({{"sent", sent}});
+  }
+  if (kind == "ws.attach") {
+    if (Socket* s = mine(id)) s->attachment = effect["attachment"];
+    return ok();
+  }
+  if (kind == "ws.close") {
+    if (Socket* s = mine(id)) {
+      s->closeCode = static_cast<int>(jsonInt(effect, "code"));
+      s->closeReason = jsonString(effect, "reason");
+    }
+    return ok();
+  }
+  return fail("unknown socket effect " + kind);
 }
 
 int TestWorld::runAlarms(int max) {
@@ -113,6 +212,16 @@ Json TestWorld::perform(const Json& effect, const std::string& body, const std::
   if (kind == "do.call") {
     HttpResponse r = callObject(jsonString(effect, "binding"), jsonString(effect, "name"), effect["request"]);
     return ok({{"response", r.toJson()}});
+  }
+  if (kind.rfind("ws.", 0) == 0) return performSocket(kind, effect, object);
+  if (kind == "do.connect") {
+    Json headers = Json::object();
+    for (const auto& [k, v] : connectHeaders_)
+      if (k.rfind("x-lattice-", 0) != 0) headers[k] = v;
+    for (const auto& [k, v] : effect["headers"].items()) headers[k] = v;
+    Json request = {{"method", "GET"}, {"path", jsonString(effect, "path")}, {"headers", headers}};
+    HttpResponse r = callObject(jsonString(effect, "binding"), jsonString(effect, "name"), request);
+    return ok({{"status", r.status}, {"body", r.body}});
   }
   if (kind == "alarm.get") {
     auto it = alarms.find(object);

@@ -57,6 +57,29 @@ class TestWorld {
   // Calls an object directly with an internal request, as the Worker's do.call would.
   HttpResponse callObject(const std::string& binding, const std::string& name, const Json& request);
 
+  // WebSockets accepted by objects (ws.accept), as the hibernation API keeps them: by tag, with
+  // their attachment, what they were sent, and how they were closed (code 0: open). A socket's
+  // messages and close are delivered to its object like the runtime's webSocketMessage/Close.
+  struct Socket {
+    std::string object;
+    Json attachment;
+    std::vector<std::string> received;
+    int closeCode = 0;
+    std::string closeReason;
+    std::string autoRequest, autoResponse;  // the object's auto-response pair
+  };
+  std::map<std::string, Socket> sockets;
+  // Opens a WebSocket to a post page's live route through the Worker, as a browser on `origin`
+  // would; returns the new socket's tag ("" when refused, with the response in `refused`).
+  std::string connect(const std::string& host, const std::string& path, const std::string& origin,
+                      HttpResponse* refused = nullptr, std::map<std::string, std::string> headers = {});
+  // Delivers a frame to the socket's object (a text frame, or `binaryBytes` of binary).
+  void socketSend(const std::string& id, const std::string& text, long long binaryBytes = -1);
+  // The client closes the socket.
+  void socketClose(const std::string& id, int code = 1000);
+  // The JSON messages socket `id` received, parsed, oldest first.
+  std::vector<Json> messagesOf(const std::string& id) const;
+
   // Called before each effect; a returned value replaces the effect's result (fault injection).
   std::function<std::optional<Json>(const Json& effect)> fault;
 
@@ -80,7 +103,11 @@ class TestWorld {
   Json runStatement(const std::string& sql, const Json& params);
   // One object event (a request, or its alarm when `request` is null) to completion; each step
   // of the core is one transaction, as under ctx.storage.transactionSync.
-  HttpResponse runObject(const std::string& className, const std::string& name, const Json& request);
+  HttpResponse runObject(const std::string& className, const std::string& name, const Json& request,
+                         const Json& socket = nullptr);
+  Json performSocket(const std::string& kind, const Json& effect, const std::string& object);
+  std::string lastAccepted_;
+  std::map<std::string, std::string> connectHeaders_;
   SqliteDb db_;
   std::map<std::string, std::string> objectClasses_;  // object name -> its class
   long long randomCounter_ = 0;

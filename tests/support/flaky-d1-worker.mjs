@@ -1,14 +1,15 @@
-// The worker whose TenantDO sees a D1 that fails the first FLAKY_ANALYTICS_FAILURES batches that
-// write analytics_events (throwing as D1 does when unavailable), then recovers. The Worker's own
-// D1 is untouched.
-import worker, { TenantDO as Base } from "../../worker-shim/index.mjs";
+// The worker whose Durable Objects see a D1 that fails some batches (throwing as D1 does when
+// unavailable), then recovers: the TenantDO's first FLAKY_ANALYTICS_FAILURES batches that write
+// analytics_events, and the PostMetaDOs' first FLAKY_COMMENT_FAILURES batches that write comments
+// (counted per isolate, so a restart starts over). The Worker's own D1 is untouched.
+import worker, { TenantDO as TenantBase, PostMetaDO as PostMetaBase } from "../../worker-shim/index.mjs";
 
-export { PostMetaDO, PostContentDO, LimiterDO } from "../../worker-shim/index.mjs";
+export { PostContentDO, LimiterDO } from "../../worker-shim/index.mjs";
 
-let failuresLeft = null;
+const failuresLeft = {};
 
-function flaky(db, failures) {
-  if (failuresLeft === null) failuresLeft = failures;
+function flaky(db, table, failures) {
+  if (failuresLeft[table] === undefined) failuresLeft[table] = failures;
   return {
     prepare(sql) {
       const statement = db.prepare(sql);
@@ -20,8 +21,8 @@ function flaky(db, failures) {
       };
     },
     async batch(statements) {
-      if (failuresLeft > 0 && statements.some((s) => s.sql.includes("analytics_events"))) {
-        failuresLeft -= 1;
+      if (failuresLeft[table] > 0 && statements.some((s) => s.sql.includes(table))) {
+        failuresLeft[table] -= 1;
         throw new Error("D1_ERROR: injected failure (flaky-d1-worker)");
       }
       return db.batch(statements.map((s) => s.raw));
@@ -29,9 +30,15 @@ function flaky(db, failures) {
   };
 }
 
-export class TenantDO extends Base {
+export class TenantDO extends TenantBase {
   constructor(ctx, env) {
-    super(ctx, { ...env, DB: flaky(env.DB, Number(env.FLAKY_ANALYTICS_FAILURES ?? 0)) });
+    super(ctx, { ...env, DB: flaky(env.DB, "analytics_events", Number(env.FLAKY_ANALYTICS_FAILURES ?? 0)) });
+  }
+}
+
+export class PostMetaDO extends PostMetaBase {
+  constructor(ctx, env) {
+    super(ctx, { ...env, DB: flaky(env.DB, "INSERT INTO comments", Number(env.FLAKY_COMMENT_FAILURES ?? 0)) });
   }
 }
 
