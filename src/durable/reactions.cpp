@@ -98,9 +98,11 @@ constexpr std::string_view kAcknowledgeFlush = R"(
      SET flushed_count = flushing_count, flushing_count = NULL, flushing_at = NULL
    WHERE flushing_at = ?1)";
 
-// D1: the absolute count, so a repeat writes the same row again.
+// D1: the absolute count, so a repeat writes the same row again. Only while the post exists: a
+// deleted post's counts are dropped rather than failing the batch (its foreign key) forever.
 constexpr const char* kUpsertCount = R"(
-  INSERT INTO reaction_counts (post_id, type, count, updated_at) VALUES (?1, ?2, ?3, ?4)
+  INSERT INTO reaction_counts (post_id, type, count, updated_at)
+  SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM posts WHERE id = ?1)
   ON CONFLICT (post_id, type) DO UPDATE SET count = excluded.count, updated_at = excluded.updated_at)";
 
 ApiError bad(std::string code, std::string message, std::string field, int status = 400) {

@@ -309,3 +309,16 @@ TEST_CASE("views: each post view counts in the post's object; totals and unique 
   CHECK(row["view_count"] == 6);
   CHECK(row["unique_viewers_30d"] == 3);
 }
+
+TEST_CASE("flushes: a post deleted before its counts and comments reach D1 does not wedge the alarm") {
+  Social s;
+  const std::string ada = s.signUp("Ada");
+  REQUIRE(s.react(ada, "like").status == 200);
+  REQUIRE(s.comment(ada, "hello").status == 201);
+  s.remove("p");
+  s.w.now += 5 * 60 * 1000;
+  s.w.runAlarms();
+  CHECK(s.w.count("reaction_counts") == 0);
+  CHECK(s.w.count("comments") == 0);
+  CHECK(s.w.alarms.count(s.object()) == 0);  // done, not retrying forever
+}
