@@ -441,6 +441,11 @@ constexpr size_t kMaxObjectBodyBytes = 64 << 10;
 }  // namespace
 
 Task<HttpResponse> handlePostMetaObject(ObjectContext& ox) {
+  // Alarms and socket events may come without the object's name: name it after its post.
+  if (ox.name.empty()) {
+    MetaState meta(ox.sql);
+    ox.name = "post-meta:" + meta.text("tenant_id") + ":" + meta.text("post_id");
+  }
   if (ox.socket) {
     const SocketEvent& event = *ox.socket;
     if (event.kind == SocketEvent::Kind::Close) {
