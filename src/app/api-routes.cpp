@@ -166,6 +166,8 @@ Task<HttpResponse> handlePostsApi(Context& cx, const std::string& subdomain,
     if (authed.failure) co_return std::move(*authed.failure);
     co_return co_await preview(cx);
   }
+  if (segments.size() >= 4 && segments[1] == "posts" && segments[3] == "versions")
+    co_return co_await handlePostVersionsApi(cx, subdomain, segments);
   const bool collection = segments.size() == 2 && segments[1] == "posts";
   const bool item = segments.size() == 3 && segments[1] == "posts";
   if (!collection && !item) co_return errorResponse({404, "route.not_found", "no such API route", ""});

@@ -63,6 +63,7 @@ inline constexpr const char* kDatabase = "DB";
 inline constexpr const char* kCacheKv = "CACHE_KV";
 inline constexpr const char* kContent = "CONTENT";
 inline constexpr const char* kTenants = "TENANT_DO";
+inline constexpr const char* kPostContent = "POST_CONTENT_DO";
 }  // namespace binding
 
 class Io {

@@ -1,5 +1,6 @@
 #include "durable/object-context.h"
 
+#include "durable/post-content-object.h"
 #include "durable/tenant-object.h"
 #include "http/errors.h"
 
@@ -7,6 +8,7 @@ namespace lattice {
 
 Task<HttpResponse> handleObject(ObjectContext& ox) {
   if (ox.className == "TenantDO") co_return co_await handleTenantObject(ox);
+  if (ox.className == "PostContentDO") co_return co_await handlePostContentObject(ox);
   co_return errorResponse({500, "object.unknown_class", "no Durable Object class '" + ox.className + "'", ""});
 }
 
