@@ -1,6 +1,8 @@
 #include "app/post-content-client.h"
 
+#include "app/routes.h"
 #include "durable/post-content.h"
+#include "http/errors.h"
 
 namespace lattice {
 
@@ -32,6 +34,20 @@ Task<void> reportPostVersion(Context& cx, const Post& post) {
   cx.io.log("warn", "post version not recorded in its history",
             {{"post", post.id}, {"version", post.version}, {"error", told.ok() ? told.value.body : told.error}});
   cx.io.metric("post_content.report_failed");
+}
+
+Task<std::optional<HttpResponse>> loadStoredContent(Context& cx, Post& post) {
+  if (post.storageLocation == "d1") co_return std::nullopt;
+  D1Result r = co_await cx.io.query(post_sql::content(post.tenantId, post.id));
+  if (!r.ok) co_return storageFailure(cx, "post content read", r.error);
+  if (r.rows.empty() || jsonInt(r.rows[0], "version") != post.version)
+    co_return errorResponse({409, "post.version_conflict", "the post changed while it was read; retry", "version"});
+  const ContentRow row = ContentRow::fromRow(r.rows[0]);
+  ContentRead read = co_await readContent(cx.io, row);
+  if (!read.ok()) co_return errorResponse(read.error());
+  post.markdown = std::move(read.content.markdown);
+  post.html = std::move(read.content.html);
+  co_return std::nullopt;
 }
 
 }  // namespace lattice

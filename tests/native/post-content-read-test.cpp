@@ -1,4 +1,4 @@
-// Reading a post's content from D1 or R2 (PostContentDO GET /content), always
+// Reading a post's content from D1 or R2 (PostContentDO GET /content and the owner API), always
 // checked against content_hash: missing or corrupt R2 objects are clear errors with stable codes,
 // logged, never blank content, and the D1 copy serves while it is still there.
 #include <doctest/doctest.h>
@@ -108,6 +108,10 @@ TEST_CASE("content: a corrupt R2 object (hash or version mismatch, not JSON) is 
   CHECK(errorOf(r)["code"] == "content.corrupt");
   CHECK(logged(b.w, "content.corrupt"));
   CHECK(b.w.counters["metric.content.r2_corrupt"] == 1);
+  // The owner API says the same rather than showing an empty post.
+  HttpResponse api = b.w.api("GET", kDemo, "/api/posts/rotten", b.token);
+  CHECK(api.status == 500);
+  CHECK(errorOf(api)["code"] == "content.corrupt");
 }
 
 TEST_CASE("content: a corrupt R2 object with the D1 copy still there serves the D1 copy") {
@@ -151,6 +155,50 @@ TEST_CASE("content: R2 unreachable is 503 storage.unavailable, or the D1 copy wh
   HttpResponse down = b.object(id, "GET", "/content");
   CHECK(down.status == 503);
   CHECK(errorOf(down)["code"] == "storage.unavailable");
+}
+
+TEST_CASE("content: the owner API reads content that only R2 holds, and a save brings it back to D1") {
+  Blog b;
+  const std::string id = b.add("essay", "# Essay\n\nThe whole argument.", "Essay");
+  onlyInR2(b, id);
+  HttpResponse got = b.w.api("GET", kDemo, "/api/posts/essay", b.token);
+  REQUIRE(got.status == 200);
+  CHECK(bodyOf(got)["post"]["markdown"] == "# Essay\n\nThe whole argument.");
+  CHECK(has(jsonString(bodyOf(got)["post"], "html"), "The whole argument."));
+  CHECK(bodyOf(got)["post"]["storage_location"] == "r2");
+
+  // A save that does not send markdown (a title change) starts from the content in R2.
+  Json saved = b.put("essay", Json{{"title", "Essay, retitled"}});
+  CHECK(saved["version"] == 2);
+  CHECK(saved["markdown"] == "# Essay\n\nThe whole argument.");
+  CHECK(saved["storage_location"] == "d1");
+  Json row = b.row(id);
+  CHECK(row["storage_location"] == "d1");
+  CHECK(row["r2_key"].is_null());
+  CHECK(row["markdown"] == "# Essay\n\nThe whole argument.");
+  CHECK(row["content_hash"] == lattice::sha256Hex("# Essay\n\nThe whole argument."));
+  CHECK(has(jsonString(row, "html"), "The whole argument."));
+  CHECK(has(b.w.request("GET", kDemo, "/blog/essay").body, "The whole argument."));
+
+  // A save with markdown in R2 needs no read: the new text replaces it, back in D1.
+  onlyInR2(b, id);
+  Json replaced = b.put("essay", Json{{"markdown", "New argument."}});
+  CHECK(replaced["storage_location"] == "d1");
+  CHECK(b.row(id)["r2_key"].is_null());
+  b.expectReadable(id, "New argument.");
+}
+
+TEST_CASE("content: a save of a post whose R2 object is gone fails with content.missing and changes nothing") {
+  Blog b;
+  const std::string id = b.add("fragile", "Irreplaceable.");
+  onlyInR2(b, id);
+  const Json before = b.row(id);
+  b.w.r2.clear();
+  HttpResponse r = b.w.api("PUT", kDemo, "/api/posts/fragile", b.token, Json{{"title", "New title"}});
+  CHECK(r.status == 500);
+  CHECK(errorOf(r)["code"] == "content.missing");
+  CHECK(b.row(id) == before);
+  CHECK(jsonString(b.w.sql("SELECT title FROM posts WHERE id = ?1", {id})[0], "title") == "Title of fragile");
 }
 
 TEST_CASE("content: the object's own errors") {
