@@ -6,6 +6,7 @@
 
 #include "app/content.h"
 #include "app/owner-api.h"
+#include "app/post-content-client.h"
 #include "blog/post-input.h"
 #include "blog/post.h"
 #include "cache/stamp.h"
@@ -100,6 +101,11 @@ Task<HttpResponse> updatePostFrom(Context& cx, const Tenant& tenant, const std::
                              "the post is at version " + std::to_string(baseVersion) + ", not " +
                                  std::to_string(*in.expectedVersion),
                              "version"});
+  if (!in.markdown) {
+    // The update writes the content back into D1: start from it when only R2 holds it.
+    std::optional<HttpResponse> unreadable = co_await loadStoredContent(cx, post);
+    if (unreadable) co_return std::move(*unreadable);
+  }
   applyPostInput(post, in, cx.now);
   Written w = co_await writeAndStamp(cx, post_sql::update(post, baseVersion), tenant);
   if (!w.write.ok) co_return storageFailure(cx, "post update", w.write.error);
@@ -166,6 +172,8 @@ Task<HttpResponse> handlePostsApi(Context& cx, const std::string& subdomain,
     if (authed.failure) co_return std::move(*authed.failure);
     co_return co_await preview(cx);
   }
+  if (segments.size() >= 4 && segments[1] == "posts" && segments[3] == "versions")
+    co_return co_await handlePostVersionsApi(cx, subdomain, segments);
   const bool collection = segments.size() == 2 && segments[1] == "posts";
   const bool item = segments.size() == 3 && segments[1] == "posts";
   if (!collection && !item) co_return errorResponse({404, "route.not_found", "no such API route", ""});
@@ -186,7 +194,10 @@ Task<HttpResponse> handlePostsApi(Context& cx, const std::string& subdomain,
     D1Result rows = co_await cx.io.query(post_sql::bySlug(tenant.id, slug));
     if (!rows.ok) co_return storageFailure(cx, "post read", rows.error);
     if (rows.rows.empty()) co_return postNotFound(slug);
-    co_return jsonResponse(200, {{"post", Post::fromRow(rows.rows[0]).toJson(true)}});
+    Post post = Post::fromRow(rows.rows[0]);
+    std::optional<HttpResponse> unreadable = co_await loadStoredContent(cx, post);
+    if (unreadable) co_return std::move(*unreadable);
+    co_return jsonResponse(200, {{"post", post.toJson(true)}});
   }
   if (method == "PUT") co_return co_await updatePost(cx, tenant, slug);
   co_return co_await deletePost(cx, tenant, slug);

@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "app/content.h"
+#include "app/post-content-client.h"
 #include "app/routes.h"
 #include "app/tenant-directory.h"
 #include "core/sha256.h"
@@ -100,7 +101,9 @@ Task<void> afterWrite(Context& cx, const Written& w, const Post* post) {
     cx.io.metric("tenant_do.report_failed");
   }
   co_await Content::storeStamp(cx, w.stamp, w.tenantRow);
-  if (post) Content::storeWrittenPost(cx, *post, w.stamp.contentVersion);
+  if (!post) co_return;
+  Content::storeWrittenPost(cx, *post, w.stamp.contentVersion);
+  co_await reportPostVersion(cx, *post);
 }
 
 

@@ -43,7 +43,8 @@ Task<Written> writeAndStamp(Context& cx, SqlStatement statement, const Tenant& t
 
 // After a write that changed something: this location's stamp becomes the one just read (its
 // next page view sees the write, with no D1 read), the TenantDO is told (every location that
-// asks it sees the write next), and the written post, if any, is kept for its next view.
+// asks it sees the write next), and the written post, if any, is kept for its next view and
+// recorded as a new version in its PostContentDO's history (src/app/post-content-client.h).
 Task<void> afterWrite(Context& cx, const Written& w, const Post* post);
 
 // The post write path shared by /api/posts and publishing a draft: `in` is already validated

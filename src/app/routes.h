@@ -28,6 +28,11 @@ Task<HttpResponse> handlePublicPage(Context& cx, const std::string& subdomain,
 Task<HttpResponse> handlePostsApi(Context& cx, const std::string& subdomain,
                                   const std::vector<std::string>& segments);
 
+// A post's version history through its PostContentDO: /api/posts/{slug}/versions[/{v}[/restore]]
+// (src/app/post-versions-routes.cpp). segments[0..3] == "api", "posts", slug, "versions".
+Task<HttpResponse> handlePostVersionsApi(Context& cx, const std::string& subdomain,
+                                         const std::vector<std::string>& segments);
+
 // The tenant's config, drafts and analytics, through its TenantDO: /api/tenant, /api/drafts...,
 // /api/events (src/app/tenant-routes.cpp). segments[0] == "api".
 Task<HttpResponse> handleTenantApi(Context& cx, const std::string& subdomain,

@@ -166,6 +166,43 @@ SqlStatement remove(std::string_view tenantId, std::string_view postId) {
           Json::array({std::string(postId), std::string(tenantId)})};
 }
 
+SqlStatement content(std::string_view tenantId, std::string_view postId) {
+  return {R"(SELECT id, tenant_id, slug, title, description, version, storage_location, r2_key,
+                    content_hash, markdown, html, updated_at
+               FROM posts WHERE id = ?1 AND tenant_id = ?2)",
+          Json::array({std::string(postId), std::string(tenantId)})};
+}
+
+SqlStatement pointToR2(std::string_view tenantId, std::string_view postId, long long version,
+                       std::string_view fromLocation, const std::optional<std::string>& fromKey,
+                       std::string_view toLocation, std::string_view toKey) {
+  return {R"(UPDATE posts SET storage_location = ?6, r2_key = ?7
+              WHERE id = ?1 AND tenant_id = ?2 AND version = ?3 AND storage_location = ?4 AND r2_key IS ?5
+             RETURNING version)",
+          Json::array({std::string(postId), std::string(tenantId), version, std::string(fromLocation),
+                       fromKey ? Json(*fromKey) : Json(nullptr), std::string(toLocation), std::string(toKey)})};
+}
+
+SqlStatement pointToD1(std::string_view tenantId, std::string_view postId, long long version,
+                       std::string_view fromLocation, const std::optional<std::string>& fromKey,
+                       std::string_view markdown, std::string_view html) {
+  return {R"(UPDATE posts SET markdown = ?6, html = ?7, storage_location = 'd1', r2_key = NULL
+              WHERE id = ?1 AND tenant_id = ?2 AND version = ?3 AND storage_location = ?4 AND r2_key IS ?5
+             RETURNING version)",
+          Json::array({std::string(postId), std::string(tenantId), version, std::string(fromLocation),
+                       fromKey ? Json(*fromKey) : Json(nullptr), std::string(markdown), std::string(html)})};
+}
+
+SqlStatement clearD1Copy(std::string_view tenantId, std::string_view postId, long long version,
+                         std::string_view location, std::string_view key) {
+  return {R"(UPDATE posts SET markdown = NULL, html = NULL
+              WHERE id = ?1 AND tenant_id = ?2 AND version = ?3 AND storage_location = ?4 AND r2_key = ?5
+                AND storage_location <> 'd1'
+             RETURNING version)",
+          Json::array({std::string(postId), std::string(tenantId), version, std::string(location),
+                       std::string(key)})};
+}
+
 }  // namespace post_sql
 
 }  // namespace lattice

@@ -69,6 +69,25 @@ SqlStatement insert(const Post& p);
 SqlStatement update(const Post& p, long long expectedVersion);
 SqlStatement remove(std::string_view tenantId, std::string_view postId);
 
+// Content moves (src/durable/post-content.h). `content` reads what a move or a content read needs:
+// id, tenant_id, slug, title, description, version, storage_location, r2_key, content_hash,
+// markdown, html (NULL while only R2 holds them), updated_at. The three writes are
+// compare-and-swaps on (version, storage_location, r2_key) and return the row's version when they
+// applied (RETURNING: no row means the post changed since it was read, e.g. an edit raced the
+// move). None of them bumps `version`: readers see the same content before and after.
+SqlStatement content(std::string_view tenantId, std::string_view postId);
+// Points the post at the R2 object `toKey` (location 'r2' or 'r2_archived'); the D1 copy stays.
+SqlStatement pointToR2(std::string_view tenantId, std::string_view postId, long long version,
+                       std::string_view fromLocation, const std::optional<std::string>& fromKey,
+                       std::string_view toLocation, std::string_view toKey);
+// Writes the content back into D1 and points the post there (r2_key NULL).
+SqlStatement pointToD1(std::string_view tenantId, std::string_view postId, long long version,
+                       std::string_view fromLocation, const std::optional<std::string>& fromKey,
+                       std::string_view markdown, std::string_view html);
+// Drops the D1 copy (markdown and html NULL) of a post whose content is in R2 at `key`.
+SqlStatement clearD1Copy(std::string_view tenantId, std::string_view postId, long long version,
+                         std::string_view location, std::string_view key);
+
 }  // namespace post_sql
 
 }  // namespace lattice

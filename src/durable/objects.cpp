@@ -1,6 +1,7 @@
 #include "durable/object-context.h"
 
 #include "durable/limiter-object.h"
+#include "durable/post-content-object.h"
 #include "durable/post-meta-object.h"
 #include "durable/tenant-object.h"
 #include "http/errors.h"
@@ -12,6 +13,7 @@ Task<HttpResponse> handleObject(ObjectContext& ox) {
     co_return errorResponse({400, "object.no_sockets", "this object accepts no WebSockets", ""});
   if (ox.className == "TenantDO") co_return co_await handleTenantObject(ox);
   if (ox.className == "PostMetaDO") co_return co_await handlePostMetaObject(ox);
+  if (ox.className == "PostContentDO") co_return co_await handlePostContentObject(ox);
   if (ox.className == "LimiterDO") co_return co_await handleLimiterObject(ox);
   co_return errorResponse({500, "object.unknown_class", "no Durable Object class '" + ox.className + "'", ""});
 }
