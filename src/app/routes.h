@@ -37,6 +37,10 @@ Task<HttpResponse> handleTenantApi(Context& cx, const std::string& subdomain,
 Task<HttpResponse> handleAdminPage(Context& cx, const std::string& subdomain,
                                    const std::vector<std::string>& segments);
 
+// The post pages' script and stylesheet: /assets/live.js, /assets/live.css (web/live, embedded;
+// src/app/asset-routes.cpp). segments[0] == "assets".
+Task<HttpResponse> handleAssets(Context& cx, const std::vector<std::string>& segments);
+
 // GET /__lattice/metrics (dev only).
 Task<HttpResponse> handleMetrics(Context& cx);
 
