@@ -1,14 +1,13 @@
 // The owner's admin editor on a tenant host: GET/HEAD /admin (the HTML shell), /admin/app.js and
-// /admin/app.css, served from the files embedded at build time (src/app/admin-assets.h).
+// /admin/app.css, served from the files embedded at build time (src/app/embedded-assets.h).
 //
 // The shell is the same for every tenant and holds no secret: the page asks the API who the
 // tenant is, with the token the owner typed in (kept in the browser, sent only as a bearer
 // header). So nothing here reads D1 or any cache, and the handler never suspends.
 #include <string_view>
 
-#include "app/admin-assets.h"
+#include "app/embedded-assets.h"
 #include "app/routes.h"
-#include "cache/policy.h"
 
 namespace lattice {
 
@@ -20,28 +19,12 @@ constexpr const char* kAdminCsp =
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
-const admin::EmbeddedAsset* findAsset(std::string_view name) {
-  for (size_t i = 0; i < admin::kEmbeddedAssetCount; ++i)
-    if (admin::kEmbeddedAssets[i].name == name) return &admin::kEmbeddedAssets[i];
-  return nullptr;
-}
-
 // The embedded file a path names: /admin is the shell; /admin/{file} a top-level asset other
 // than the shell itself (one URL per file).
-const admin::EmbeddedAsset* assetFor(const std::vector<std::string>& segments) {
-  if (segments.size() == 1) return findAsset("index.html");
-  if (segments.size() == 2 && segments[1] != "index.html") return findAsset(segments[1]);
+const EmbeddedAsset* assetFor(const std::vector<std::string>& segments) {
+  if (segments.size() == 1) return admin::kAssets.find("index.html");
+  if (segments.size() == 2 && segments[1] != "index.html") return admin::kAssets.find(segments[1]);
   return nullptr;
-}
-
-// Headers shared by a 200 and its 304. `no-cache`: browsers (and any cache) may keep a copy but
-// must revalidate it, so a deploy is seen at once and an unchanged file costs a 304.
-void setAssetHeaders(HttpResponse& r, const admin::EmbeddedAsset& asset) {
-  r.set("etag", std::string(asset.etag));
-  r.set("cache-control", "no-cache");
-  r.set("x-content-type-options", "nosniff");
-  r.set("referrer-policy", "no-referrer");
-  if (asset.name == "index.html") r.set("content-security-policy", kAdminCsp);
 }
 
 }  // namespace
@@ -49,7 +32,7 @@ void setAssetHeaders(HttpResponse& r, const admin::EmbeddedAsset& asset) {
 Task<HttpResponse> handleAdminPage(Context& cx, const std::string& subdomain,
                                    const std::vector<std::string>& segments) {
   const HttpRequest& req = cx.request;
-  const admin::EmbeddedAsset* asset = assetFor(segments);
+  const EmbeddedAsset* asset = assetFor(segments);
   if (!asset) {
     HttpResponse missing = errorResponse({404, "route.not_found", "no such admin page", ""});
     co_return missing;
@@ -59,14 +42,8 @@ Task<HttpResponse> handleAdminPage(Context& cx, const std::string& subdomain,
     r.set("allow", "GET, HEAD");
     co_return r;
   }
-  HttpResponse r;
-  setAssetHeaders(r, *asset);
-  if (cache::ifNoneMatchHits(req.header("if-none-match"), asset->etag)) {
-    r.status = 304;
-    co_return r;
-  }
-  r.set("content-type", std::string(asset->contentType));
-  r.body = std::string(asset->bytes);  // HEAD: the router drops the body
+  HttpResponse r = embeddedAssetResponse(req, *asset);
+  if (asset->name == "index.html") r.set("content-security-policy", kAdminCsp);
   co_return r;
 }
 

@@ -155,7 +155,7 @@ Task<Rendered> render(Context& cx, Content& content, const cache::Stamp& stamp, 
       }
       out.ttl = policy.forTier(cache::tierOf(post.value->storageLocation));
       out.cacheTag = tenantTag + ",post:" + stamp.subdomain + ":" + post.value->id;
-      out.response = pages::htmlResponse(200, pages::postPage(t, *post.value, cx.request));
+      out.response = pages::htmlResponse(200, pages::postPage(t, *post.value, cx.request), pages::PageScript::Live);
       co_return out;
     }
     case PageKind::List: {

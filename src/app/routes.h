@@ -50,6 +50,10 @@ Task<HttpResponse> handlePostSocialApi(Context& cx, const std::string& subdomain
 // Counts one view of a public post in its PostMetaDO, after the response is sent.
 void countPostView(Context& cx, const std::string& tenantId, const std::string& postId);
 
+// The post pages' script and stylesheet: /assets/live.js, /assets/live.css (web/live, embedded;
+// src/app/asset-routes.cpp). segments[0] == "assets".
+Task<HttpResponse> handleAssets(Context& cx, const std::vector<std::string>& segments);
+
 // GET /__lattice/metrics (dev only).
 Task<HttpResponse> handleMetrics(Context& cx);
 

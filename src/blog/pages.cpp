@@ -50,6 +50,7 @@ struct Head {
   std::string canonical;
   std::string ogType = "website";
   std::string extraMeta;
+  std::string assets;  // <link>/<script> tags after the inline style (post pages only)
 };
 
 std::string layout(const Tenant* tenant, const Head& head, std::string_view main) {
@@ -76,7 +77,9 @@ std::string layout(const Tenant* tenant, const Head& head, std::string_view main
   h += "<style>";
   h += kStyle;
   if (tenant) h += ":root{--accent:" + tenant->accentColor() + "}";  // validated #hex
-  h += "</style></head>";
+  h += "</style>";
+  h += head.assets;
+  h += "</head>";
   h += (tenant && tenant->serif()) ? "<body class=\"serif\">" : "<body>";
   h += "<header class=\"site\"><div class=\"wrap\">";
   if (tenant) {
@@ -98,6 +101,55 @@ std::string tagList(const std::vector<std::string>& tags) {
   std::string out = "<ul class=\"tags\">";
   for (const auto& t : tags) out += "<li><a href=\"/tags/" + escapeHtml(t) + "\">#" + escapeHtml(t) + "</a></li>";
   return out + "</ul>";
+}
+
+// The live part of a post page (reactions, "N reading now", comments), filled in by
+// /assets/live.js (web/live). The page is cached and shared by every reader, so this holds only
+// what is the same for all of them: no count, name or comment. The controls stay hidden until
+// the script shows them; without it, the noscript note says why there are none.
+std::string liveSection(const Post& post) {
+  struct Reaction {
+    const char* type;
+    const char* emoji;
+    const char* label;
+  };
+  // The types and order of kReactionTypes (src/durable/reactions.h).
+  static constexpr Reaction kReactions[] = {
+      {"like", "👍", "Like"}, {"love", "❤️", "Love"}, {"insightful", "💡", "Insightful"}, {"laugh", "😄", "Funny"}};
+  std::string m = "<section class=\"live\" id=\"live\" data-slug=\"" + escapeHtml(post.slug) +
+                  "\" aria-label=\"Reactions and comments\">";
+  m += "<div class=\"reactions\" role=\"group\" aria-label=\"Reactions\">";
+  for (const auto& r : kReactions) {
+    m += "<button type=\"button\" data-type=\"";
+    m += r.type;
+    m += "\" aria-pressed=\"false\" hidden><span class=\"emoji\" aria-hidden=\"true\">";
+    m += r.emoji;
+    m += "</span> <span class=\"label\">";
+    m += r.label;
+    m += "</span> <span class=\"count\"></span></button>";
+  }
+  m += "</div>";
+  m += "<p class=\"presence\" aria-live=\"polite\"></p>";
+  m += "<p class=\"live-status\" role=\"status\"></p>";
+  // Asked for before a reader's first reaction or comment; the script moves it next to the
+  // control that needs it.
+  m += "<form class=\"reader-form\" id=\"reader-form\" novalidate hidden>"
+       "<label for=\"reader-name\">Your name, shown with your comments</label>"
+       "<span class=\"row\"><input id=\"reader-name\" name=\"name\" type=\"text\" minlength=\"1\" maxlength=\"50\" "
+       "autocomplete=\"nickname\" required aria-describedby=\"reader-error\">"
+       "<button type=\"submit\">Continue</button></span>"
+       "<span class=\"form-error\" id=\"reader-error\" role=\"alert\"></span></form>";
+  m += "<h2 class=\"comments-heading\" id=\"comments-heading\" hidden>Comments</h2>";
+  m += "<ol class=\"comments\" aria-labelledby=\"comments-heading\"></ol>";
+  m += "<form class=\"comment-form\" id=\"comment-form\" novalidate hidden>"
+       "<label for=\"comment-body\">Add a comment</label>"
+       "<textarea id=\"comment-body\" name=\"body\" rows=\"4\" maxlength=\"5000\" required "
+       "aria-describedby=\"comment-error\"></textarea>"
+       "<span class=\"form-error\" id=\"comment-error\" role=\"alert\"></span>"
+       "<button type=\"submit\">Post comment</button></form>";
+  m += "<noscript><p class=\"noscript\">Reactions and comments need JavaScript.</p></noscript>";
+  m += "</section>";
+  return m;
 }
 
 std::string dateLine(const Post& p) {
@@ -157,12 +209,15 @@ std::string postPage(const Tenant& tenant, const Post& post, const HttpRequest& 
     head.extraMeta += "<meta property=\"article:published_time\" content=\"" + formatIso8601(*post.publishedAt) + "\">";
   head.extraMeta += "<meta property=\"article:modified_time\" content=\"" + formatIso8601(post.updatedAt) + "\">";
   for (const auto& t : post.tags) head.extraMeta += "<meta property=\"article:tag\" content=\"" + escapeHtml(t) + "\">";
+  head.assets = "<link rel=\"stylesheet\" href=\"/assets/live.css\"><script src=\"/assets/live.js\" defer></script>";
   std::string m = "<article><header><h1>" + escapeHtml(post.title) + "</h1>";
   m += "<div class=\"meta\">" + dateLine(post) + "</div>" + tagList(post.tags);
   if (!post.description.empty()) m += "<p class=\"lead\">" + escapeHtml(post.description) + "</p>";
   m += "</header>";
   m += post.html;  // rendered and sanitised at write time
-  m += "</article><nav class=\"pager\"><a href=\"/blog\">&larr; All posts</a><span></span></nav>";
+  m += "</article>";
+  m += liveSection(post);
+  m += "<nav class=\"pager\"><a href=\"/blog\">&larr; All posts</a><span></span></nav>";
   return layout(&tenant, head, m);
 }
 
@@ -183,16 +238,21 @@ std::string landing(std::string_view baseDomain) {
   return layout(nullptr, head, m);
 }
 
-HttpResponse htmlResponse(int status, std::string body) {
+HttpResponse htmlResponse(int status, std::string body, PageScript script) {
   HttpResponse r;
   r.status = status;
   r.set("content-type", "text/html; charset=utf-8");
   r.set("x-content-type-options", "nosniff");
   r.set("referrer-policy", "strict-origin-when-cross-origin");
-  // No script on public pages: post HTML is sanitised, and the CSP is the second fence.
+  // Post HTML is sanitised, and the CSP is the second fence: no script at all on public pages,
+  // except this origin's own files on post pages (never inline script, never another origin's),
+  // which talk only to this origin (fetch and the WebSocket: 'self' covers same-host ws/wss).
   r.set("content-security-policy",
-        "default-src 'none'; img-src https: http: data:; style-src 'unsafe-inline'; "
-        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+        script == PageScript::Live ? "default-src 'none'; script-src 'self'; connect-src 'self'; "
+                                     "img-src https: http: data:; style-src 'self' 'unsafe-inline'; "
+                                     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+                                   : "default-src 'none'; img-src https: http: data:; style-src 'unsafe-inline'; "
+                                     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
   r.body = std::move(body);
   return r;
 }

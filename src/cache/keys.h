@@ -14,7 +14,8 @@
 namespace lattice::cache {
 
 // Bump when page markup changes, so a deploy does not serve pages rendered by the old code.
-inline constexpr std::string_view kRenderGeneration = "g1";
+// g2: post pages carry the live section, its script and a CSP that allows it.
+inline constexpr std::string_view kRenderGeneration = "g2";
 
 // "https://demo.blog.example.com/__lattice-cache/stamp"
 std::string stampUrl(std::string_view subdomain, std::string_view baseDomain);

@@ -6,7 +6,7 @@
 #include <regex>
 #include <string>
 
-#include "app/admin-assets.h"
+#include "app/embedded-assets.h"
 #include "core/sha256.h"
 #include "test-driver.h"
 
@@ -35,9 +35,9 @@ long long effects(const TestWorld& w) {
 }  // namespace
 
 TEST_CASE("admin: every embedded file carries its content type and the SHA-256 of its bytes as ETag") {
-  REQUIRE(lattice::admin::kEmbeddedAssetCount >= 3);
-  for (size_t i = 0; i < lattice::admin::kEmbeddedAssetCount; ++i) {
-    const auto& a = lattice::admin::kEmbeddedAssets[i];
+  REQUIRE(lattice::admin::kAssets.count >= 3);
+  for (size_t i = 0; i < lattice::admin::kAssets.count; ++i) {
+    const auto& a = lattice::admin::kAssets.files[i];
     CAPTURE(std::string(a.name));
     CHECK(!a.bytes.empty());
     CHECK(a.etag == quotedSha(std::string(a.bytes)));

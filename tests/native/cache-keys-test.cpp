@@ -18,14 +18,14 @@ TEST_CASE("cache-keys: the stamp lives on the tenant's canonical host") {
 }
 
 TEST_CASE("cache-keys: a page key holds generation, epoch, route and origin") {
-  CHECK(kRenderGeneration == "g1");
+  CHECK(kRenderGeneration == "g2");
   CHECK(pageUrl("demo", "blog.example.com", "/blog/hello", "https://demo.blog.example.com", "p5-k1-t0") ==
-        "https://demo.blog.example.com/__lattice-cache/g1/p5-k1-t0?r=%2Fblog%2Fhello&o=https%3A%2F%2Fdemo.blog.example.com");
+        "https://demo.blog.example.com/__lattice-cache/g2/p5-k1-t0?r=%2Fblog%2Fhello&o=https%3A%2F%2Fdemo.blog.example.com");
   CHECK(pageUrl("demo", "localhost", "/blog?page=2", "http://demo.localhost:8787", "c9-k2-t7") ==
-        "https://demo.localhost/__lattice-cache/g1/c9-k2-t7?r=%2Fblog%3Fpage%3D2&o=http%3A%2F%2Fdemo.localhost%3A8787");
+        "https://demo.localhost/__lattice-cache/g2/c9-k2-t7?r=%2Fblog%3Fpage%3D2&o=http%3A%2F%2Fdemo.localhost%3A8787");
   // A route or origin cannot smuggle in another parameter or path.
   const std::string tricky = pageUrl("demo", "localhost", "/tags/a&o=x#y z", "http://h/?r=1", "e");
-  CHECK(tricky == "https://demo.localhost/__lattice-cache/g1/e?r=%2Ftags%2Fa%26o%3Dx%23y%20z&o=http%3A%2F%2Fh%2F%3Fr%3D1");
+  CHECK(tricky == "https://demo.localhost/__lattice-cache/g2/e?r=%2Ftags%2Fa%26o%3Dx%23y%20z&o=http%3A%2F%2Fh%2F%3Fr%3D1");
 }
 
 TEST_CASE("cache-keys: anything a page depends on makes a different key") {

@@ -123,6 +123,14 @@ class TestWorld {
 inline bool has(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
+// `html` without the one script tag Lattice itself puts on post pages (/assets/live.js), so that
+// a test can check that nothing else on the page is a script.
+inline std::string withoutLiveScript(std::string html) {
+  const std::string tag = "<script src=\"/assets/live.js\" defer></script>";
+  if (auto at = html.find(tag); at != std::string::npos) html.erase(at, tag.size());
+  return html;
+}
+
 // The JSON body of a response (null when it is not JSON).
 inline Json bodyOf(const HttpResponse& r) {
   auto j = parseJson(r.body);

@@ -1,5 +1,6 @@
 // The built wasm worker serves the demo blogs from D1 inside workerd.
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { after, before, test } from "node:test";
 import { World } from "../support/world.mjs";
 
@@ -29,14 +30,45 @@ test("a post page is rendered with meta, canonical and sanitised content", async
   assert.ok(html.includes(`<link rel="canonical" href="http://demo.localhost:8787/blog/${list[0].slug}">`));
   assert.match(html, /<meta property="og:type" content="article">/);
   assert.match(html, /<meta property="article:published_time" content="\d{4}-\d\d-\d\dT/);
-  assert.ok(res.headers.get("content-security-policy").includes("default-src 'none'"));
+  assert.equal(
+    res.headers.get("content-security-policy"),
+    "default-src 'none'; script-src 'self'; connect-src 'self'; img-src https: http: data:; " +
+      "style-src 'self' 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  );
+  assert.match(html, /<section class="live" id="live" data-slug="[a-z0-9-]+"/);
+  // Other pages run no script at all.
+  const index = await w.fetch("demo.localhost:8787", "/blog");
+  assert.doesNotMatch(index.headers.get("content-security-policy"), /script-src/);
+  assert.ok(!(await index.text()).includes("<script"));
+});
+
+test("the live section's script and stylesheet: embedded files with ETags, 304s and JSON 404s", async () => {
+  for (const [path, type] of [["/assets/live.js", "text/javascript; charset=utf-8"], ["/assets/live.css", "text/css; charset=utf-8"]]) {
+    const res = await w.fetch("demo.localhost:8787", path);
+    assert.equal(res.status, 200, path);
+    assert.equal(res.headers.get("content-type"), type);
+    assert.equal(res.headers.get("cache-control"), "no-cache");
+    assert.equal(res.headers.get("x-content-type-options"), "nosniff");
+    const etag = res.headers.get("etag");
+    const body = await res.text();
+    assert.equal(etag, `"${createHash("sha256").update(body).digest("hex")}"`);
+    const again = await w.fetch("demo.localhost:8787", path, { headers: { "if-none-match": etag } });
+    assert.equal(again.status, 304);
+    assert.equal(await again.text(), "");
+  }
+  const missing = await w.fetch("demo.localhost:8787", "/assets/app.js");
+  assert.equal(missing.status, 404);
+  assert.equal((await missing.json()).error.code, "route.not_found");
 });
 
 test("the XSS demo post is neutralised", async () => {
   const res = await w.fetch("demo.localhost:8787", "/blog/markdown-xss-field-guide");
   assert.equal(res.status, 200);
   const html = (await res.text()).toLowerCase();
-  assert.ok(!html.includes("<script"), "no script element");
+  // The page's own script (the live section's, from this origin) is the only one.
+  const own = '<script src="/assets/live.js" defer></script>';
+  assert.equal(html.split(own).length, 2, "the live script once");
+  assert.ok(!html.replace(own, "").includes("<script"), "no other script element");
   // Text is escaped (&lt;), so every "<x" left is a real tag: check the attributes of each.
   const tags = html.match(/<[a-z][^>]*>/g);
   assert.ok(tags.length > 20);
