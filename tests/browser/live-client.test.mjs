@@ -21,13 +21,7 @@ const devices = [];
 before(async () => {
   w = await World.start({ seed: true });
   origin = await tenantOrigin(w, "demo");
-  const [row] = await w.rows(
-    `SELECT p.slug FROM posts p JOIN tenants t ON t.id = p.tenant_id
-      WHERE t.subdomain = 'demo' AND p.status = 'published' AND p.published_at <= ?
-      ORDER BY p.published_at DESC LIMIT 1`,
-    Date.now(),
-  );
-  slug = row.slug;
+  slug = (await w.newestPublicPost("demo")).slug;
   postUrl = `${origin}/blog/${slug}`;
   browser = await launchBrowser();
 });

@@ -20,14 +20,7 @@ before(async () => {
   w = await World.start({ seed: true });
   origin = await tenantOrigin(w, "demo");
   host = new URL(origin).host; // requests from node with the browser's Host, so the same canonical links
-  // The newest public demo post.
-  const [row] = await w.rows(
-    `SELECT p.slug FROM posts p JOIN tenants t ON t.id = p.tenant_id
-      WHERE t.subdomain = 'demo' AND p.status = 'published' AND p.published_at <= ?
-      ORDER BY p.published_at DESC LIMIT 1`,
-    Date.now(),
-  );
-  slug = row.slug;
+  slug = (await w.newestPublicPost("demo")).slug;
   postUrl = `${origin}/blog/${slug}`;
   browser = await launchBrowser();
   A = await newDevice(browser);

@@ -36,6 +36,18 @@ function template(seed) {
   return dir;
 }
 
+// Polls `check` every 200 ms until it returns something truthy (returned), or throws after
+// `timeoutMs` naming `what`.
+export async function until(what, check, timeoutMs = 60_000) {
+  const start = Date.now();
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 export class World {
   // `script`: the worker entry (default worker-shim/index.mjs; tests may wrap it, e.g. with a
   // lagging KV). `vars` override the Worker vars.
@@ -144,6 +156,18 @@ export class World {
 
   async rows(sql, ...params) {
     return (await this.db.prepare(sql).bind(...params).all()).results;
+  }
+
+  // The newest post of `subdomain` that is public now: {slug, id}.
+  async newestPublicPost(subdomain) {
+    const [row] = await this.rows(
+      `SELECT p.slug, p.id FROM posts p JOIN tenants t ON t.id = p.tenant_id
+        WHERE t.subdomain = ? AND p.status = 'published' AND p.published_at <= ?
+        ORDER BY p.published_at DESC LIMIT 1`,
+      subdomain,
+      Date.now(),
+    );
+    return row;
   }
 
   async tenantId(subdomain) {

@@ -2,7 +2,7 @@
 // several workerd restarts land in D1 exactly once, and so do events whose first flushes fail.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { World } from "../support/world.mjs";
+import { World, until } from "../support/world.mjs";
 
 const DEMO = "demo.localhost:8787";
 
@@ -16,16 +16,6 @@ async function send(w, list) {
   });
   assert.equal(res.status, 202, await res.clone().text());
   return res.json();
-}
-
-async function until(what, check, timeoutMs = 60_000) {
-  const start = Date.now();
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 async function landed(w) {

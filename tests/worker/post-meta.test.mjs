@@ -5,28 +5,11 @@
 // their own socket.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { World } from "../support/world.mjs";
+import { World, until } from "../support/world.mjs";
 
 const DEMO = "demo.localhost";
 const ORIGIN = `http://${DEMO}`;
 const TYPES = ["like", "love", "insightful", "laugh"];
-
-async function until(what, check, timeoutMs = 60_000) {
-  const start = Date.now();
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-async function publishedSlug(w) {
-  const [row] = await w.rows(
-    "SELECT p.slug, p.id FROM posts p JOIN tenants t ON t.id = p.tenant_id WHERE t.subdomain = 'demo' AND p.status = 'published' ORDER BY p.published_at LIMIT 1",
-  );
-  return row;
-}
 
 async function signUp(w, name) {
   const res = await w.fetch(DEMO, "/api/readers", {
@@ -70,7 +53,7 @@ const ofType = (socket, type) => socket.messages.filter((m) => m.type === type);
 test("100 clients x 100 toggles with replays: counts equal the acknowledged (reader, type) pairs, also after a restart", async () => {
   const w = await World.start({ seed: true, vars: { REACTIONS_PER_MINUTE: "100000", READER_SIGNUPS_PER_MINUTE: "1000", REACTIONS_FLUSH_SECONDS: "1" } });
   try {
-    const { slug, id: postId } = await publishedSlug(w);
+    const { slug, id: postId } = await w.newestPublicPost("demo");
     const tenantId = await w.tenantId("demo");
     const clients = await Promise.all(Array.from({ length: 100 }, (_, i) => signUp(w, `reader ${i}`)));
     const state = clients.map(() => ({})); // client -> type -> active, from acknowledged answers
@@ -123,7 +106,7 @@ test("5,000 comments with two restarts and a failing D1: exactly 5,000 rows, eac
     vars: { COMMENTS_PER_MINUTE: "100000", COMMENTS_FLUSH_SECONDS: "1", FLAKY_COMMENT_FAILURES: "3" },
   });
   try {
-    const { slug, id: postId } = await publishedSlug(w);
+    const { slug, id: postId } = await w.newestPublicPost("demo");
     const tenantId = await w.tenantId("demo");
     const readers = await Promise.all(Array.from({ length: 20 }, (_, i) => signUp(w, `commenter ${i}`)));
     const total = 5000;
@@ -166,7 +149,7 @@ test("5,000 comments with two restarts and a failing D1: exactly 5,000 rows, eac
 test("50 WebSockets all get a broadcast, also after the object hibernated and woke", async () => {
   const w = await World.start({ seed: true });
   try {
-    const { slug } = await publishedSlug(w);
+    const { slug } = await w.newestPublicPost("demo");
     const sockets = [];
     for (let i = 0; i < 50; i++) sockets.push(await openSocket(w, slug));
     await until("presence 50", () => sockets.every((s) => ofType(s, "presence").at(-1)?.reading === 50));
@@ -198,7 +181,7 @@ test("50 WebSockets all get a broadcast, also after the object hibernated and wo
 test("malformed and oversized frames close only their socket (1008/1009); the object serves the rest", async () => {
   const w = await World.start({ seed: true });
   try {
-    const { slug } = await publishedSlug(w);
+    const { slug } = await w.newestPublicPost("demo");
     const good = await openSocket(w, slug);
     const cases = [
       ["not json", 1008, "frame.not_json"],
