@@ -1,11 +1,13 @@
 #include "app/content.h"
 
+#include <algorithm>
 #include <functional>
 
 #include "cache/keys.h"
 #include "cache/policy.h"
 #include "cache/store.h"
 #include "app/tenant-directory.h"
+#include "durable/post-content.h"
 #include "durable/tenant-state.h"
 
 namespace lattice {
@@ -21,6 +23,7 @@ struct CachedRead {
   std::function<bool(long long at)> current;  // is a copy read at version `at` still current?
   std::function<cache::Ttl(const Json& rows)> ttl;
   std::function<bool(const Json& rows)> storable;  // what may be kept (drafts never are)
+  bool withContent = false;  // rows are posts whose html must be present (fillContent below)
 };
 
 KvEntry entryFromRows(const Json& rows, UnixMillis freshUntil) {
@@ -31,6 +34,58 @@ KvEntry entryFromRows(const Json& rows, UnixMillis freshUntil) {
     if (auto id = row.find("id"); id != row.end() && id->is_string()) e.rows.push_back(row);
   }
   return e;
+}
+
+// A published post row without its html: D1 no longer holds the content (it lives in R2), or
+// never had it (then readContent reports it missing). Drafts are left alone: they are never
+// shown or stored, and a draft's storage problem must not turn its 404 into a 503.
+bool lacksContent(const Json& row) {
+  auto id = row.find("id");
+  auto html = row.find("html");
+  return id != row.end() && id->is_string() && jsonString(row, "status") == "published" &&
+         (html == row.end() || !html->is_string());
+}
+
+bool anyLacksContent(const Json& rows) {
+  return std::any_of(rows.begin(), rows.end(), lacksContent);
+}
+
+// How filling in content went: `code` as in Fetched (kContentUnavailable, or "" for storage).
+struct Filled {
+  std::string error;
+  std::string code;
+  bool ok() const { return error.empty(); }
+};
+
+Filled fillFailed(std::string code, std::string error) {
+  Filled f;
+  f.code = std::move(code);
+  f.error = std::move(error);
+  return f;
+}
+
+// Fills in the html of the rows that lack it from where the content lives (R2 by r2_key), read
+// and hash-checked by readContent, which logs a missing or corrupt object (error, fields.code
+// content.missing / content.corrupt) and falls back to a D1 copy that verifies. Nothing is
+// filled with a blank: an object whose markdown is not empty but whose html is, is unavailable too.
+Task<Filled> fillContent(Context& cx, Json& rows) {
+  for (auto& row : rows) {
+    if (!lacksContent(row)) continue;
+    const ContentRow wanted = ContentRow::fromRow(row);
+    ContentRead read = co_await readContent(cx.io, wanted);
+    if (read.status == ContentRead::Status::Unavailable) co_return fillFailed("", read.detail);
+    if (!read.ok()) co_return fillFailed(kContentUnavailable, read.error().code + ": " + read.detail);
+    if (read.content.html.empty() && !read.content.markdown.empty()) {
+      cx.io.log("error", "post content has no html",
+                {{"tenant", wanted.tenantId}, {"post", wanted.id}, {"version", wanted.version},
+                 {"source", read.source}, {"code", "content.missing"}});
+      co_return fillFailed(kContentUnavailable, "content.missing: the stored html is empty");
+    }
+    cx.io.metric("content.read_" + read.source);
+    row["html"] = std::move(read.content.html);
+  }
+  Filled done;
+  co_return done;
 }
 
 Task<void> storeEntry(Context& cx, std::string key, KvEntry entry, cache::Ttl ttl) {
@@ -62,6 +117,10 @@ Task<void> refresh(Context& cx, CachedRead read) {
   }
   FromD1 got = fromD1(cx, read, r.rows);
   if (!got.storable) co_return;
+  if (read.withContent) {
+    Filled filled = co_await fillContent(cx, got.entry.rows);
+    if (!filled.ok()) co_return;  // logged; the copy in KV stays until it expires
+  }
   cx.io.metric("cache.kv_refresh");
   co_await storeEntry(cx, read.kvKey, std::move(got.entry), got.ttl);
 }
@@ -70,7 +129,9 @@ Task<Fetched<KvEntry>> readThrough(Context& cx, bool useCaches, CachedRead read)
   if (useCaches) {
     auto text = co_await cache::kvGet(cx.io, read.kvKey);
     auto entry = text ? KvEntry::decode(*text) : std::nullopt;
-    if (entry && read.current(entry->at)) {
+    // A copy without the html it needs (stored before reads filled it from R2) is a miss.
+    const bool complete = entry && !(read.withContent && anyLacksContent(entry->rows));
+    if (complete && read.current(entry->at)) {
       if (cx.now < entry->freshUntil) {
         cx.io.metric("cache.kv_hit");
       } else {
@@ -79,11 +140,21 @@ Task<Fetched<KvEntry>> readThrough(Context& cx, bool useCaches, CachedRead read)
       }
       co_return fetched<KvEntry>(std::move(*entry));
     }
-    cx.io.metric(entry ? "cache.kv_outdated" : "cache.kv_miss");
+    cx.io.metric(!entry ? "cache.kv_miss" : complete ? "cache.kv_outdated" : "cache.kv_incomplete");
   }
   D1Result r = co_await cx.io.query(read.query, read.kvKey);
   if (!r.ok) co_return fetchFailed<KvEntry>(r.error);
   FromD1 got = fromD1(cx, read, r.rows);
+  if (read.withContent) {
+    Filled filled = co_await fillContent(cx, got.entry.rows);
+    if (!filled.ok()) {
+      // Not stored: the next read tries again, and finds the object once it is repaired.
+      Fetched<KvEntry> failed = fetchFailed<KvEntry>(filled.error);
+      failed.code = filled.code;
+      failed.value = std::move(got.entry);
+      co_return failed;
+    }
+  }
   if (useCaches && got.storable) cx.afterResponse.push_back(storeEntry(cx, read.kvKey, got.entry, got.ttl));
   co_return fetched<KvEntry>(std::move(got.entry));
 }
@@ -191,12 +262,16 @@ Task<Fetched<std::optional<Post>>> Content::post(const cache::Stamp& stamp, std:
   const cache::CachePolicy& policy = cx_.config.cache;
   CachedRead read{cache::kvPostKey(stamp.tenantId, slug), post_sql::bySlugVersioned(stamp.tenantId, slug),
                   [stamp, slug](long long at) { return stamp.unchangedSince(slug, at); },
-                  [&policy](const Json& rows) { return postTtl(policy, rows); }, isPublished};
+                  [&policy](const Json& rows) { return postTtl(policy, rows); }, isPublished,
+                  /*withContent=*/true};
   auto got = co_await readThrough(cx_, useCaches_, std::move(read));
-  if (!got.ok()) co_return fetchFailed<std::optional<Post>>(got.error);
+  if (!got.ok() && got.code != kContentUnavailable) co_return fetchFailed<std::optional<Post>>(got.error);
   std::optional<Post> p;
   if (!got.value.rows.empty()) p = Post::fromRow(got.value.rows[0]);
-  co_return fetched<std::optional<Post>>(std::move(p));
+  Fetched<std::optional<Post>> out = fetched<std::optional<Post>>(std::move(p));
+  out.error = std::move(got.error);  // kContentUnavailable: the post without its content
+  out.code = std::move(got.code);
+  co_return out;
 }
 
 // The feed shows the 20 newest public posts in full; a few more carry their html in case some of

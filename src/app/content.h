@@ -2,7 +2,8 @@
 //   stamp + tenant   the location's Cache API (TTL CachePolicy::stampTtl), else the tenant's
 //                    TenantDO (src/durable/tenant-state.h), reached only for tenants that exist
 //                    (src/app/tenant-directory.h); D1 if the object cannot be reached
-//   post, index      KV (valid only if the stamp says the copy is current), else D1
+//   post, index      KV (valid only if the stamp says the copy is current), else D1; a post's
+//                    content from R2 when D1 no longer holds it (see post())
 // D1 is the source of truth; a copy in KV is used only when the stamp proves it current, so an
 // out-of-date KV value (KV is eventually consistent) is a miss, never a stale page. Misses fill
 // the caches after the response is sent; an expired-but-current KV copy is served while a refresh
@@ -25,13 +26,19 @@
 
 namespace lattice {
 
-// A read that may fail (storage unavailable): `error` set, value meaningless.
+// A read that may fail: `error` set, value meaningless, unless `code` says otherwise.
+//   code ""                     storage unavailable (answer 503 storage.unavailable)
+//   code kContentUnavailable    the post is known (`value` holds it, without content) but its
+//                               content could not be read: the R2 object is missing or corrupt
+//                               and D1 holds no copy (logged where it was found)
 template <typename T>
 struct Fetched {
   T value{};
   std::string error;
+  std::string code;
   bool ok() const { return error.empty(); }
 };
+inline constexpr const char* kContentUnavailable = "content.unavailable";
 // Built in a function rather than braced in a co_return: g++ 12 mishandles such temporaries.
 template <typename T>
 Fetched<T> fetched(T value) {
@@ -53,7 +60,12 @@ class Content {
 
   Task<Fetched<cache::Stamp>> stamp(std::string subdomain);
   Task<Fetched<std::optional<Tenant>>> tenant(const cache::Stamp& stamp);
-  // The post at `slug`, any status (callers decide what is public).
+  // The post at `slug`, any status (callers decide what is public). A published post's html
+  // comes from wherever its content lives: D1 while D1 holds it, else the R2 object named by
+  // posts.r2_key, hash-checked (durable/post-content.h, readContent); the KV copy carries that
+  // html, so a warm post costs no R2 read either. (Its markdown is filled only from D1: public
+  // pages show html.) A missing or corrupt object without a D1 copy is kContentUnavailable and
+  // is never stored in KV.
   Task<Fetched<std::optional<Post>>> post(const cache::Stamp& stamp, std::string slug);
   // Every published post (list columns), scheduled ones included, newest first.
   Task<Fetched<std::vector<Post>>> index(const cache::Stamp& stamp);

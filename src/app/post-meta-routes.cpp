@@ -56,7 +56,8 @@ Task<PublicPost> resolvePost(Context& cx, const std::string& subdomain, const st
     co_return out;
   }
   auto post = co_await content.post(stamp.value, slug);
-  if (!post.ok()) {
+  // A post whose content cannot be read still takes reactions, comments and views.
+  if (!post.ok() && post.code != kContentUnavailable) {
     out.failure = storageFailure(cx, "post lookup", post.error);
     co_return out;
   }

@@ -89,7 +89,53 @@ struct Rendered {
   HttpResponse response;
   cache::Ttl ttl;        // for a 200
   std::string cacheTag;  // Cache-Tag, for zone purges
+  // False for a 200 that lacks something it should hold (a feed that had to leave out an entry
+  // whose content could not be read): served, but kept nowhere and given no ETag, so it is
+  // whole again as soon as the content is readable.
+  bool cacheable = true;
 };
+
+// A published post whose content could not be read (its R2 object missing or corrupt, and no D1
+// copy): a clear error, never a blank article, and never cached. The cause is in the log.
+HttpResponse contentUnavailable() {
+  HttpResponse r = errorResponse({503, kContentUnavailable,
+                                  "this post's content cannot be read right now; the problem has been logged", ""});
+  r.set("retry-after", "60");
+  return r;
+}
+
+// The feed shows the newest public posts in full (syndication::atomFeed's default).
+constexpr size_t kFeedEntries = 20;
+
+// The feed's entries, with their html: the index carries it for posts whose content D1 holds;
+// the others are read like their pages (Content::post: KV, else D1 and R2). An entry whose content
+// cannot be read (kContentUnavailable) is left out, logged, and counted in `leftOut`: a feed
+// entry without its body would look like an empty post to readers. R2 being unreachable fails
+// the feed (503), as any storage failure does.
+Task<Fetched<std::vector<Post>>> feedEntries(Context& cx, Content& content, const cache::Stamp& stamp,
+                                             std::vector<Post> posts, int& leftOut) {
+  std::vector<Post> entries;
+  for (auto& p : posts) {
+    if (entries.size() == kFeedEntries) break;
+    if (!p.html.empty() || p.storageLocation == "d1") {
+      entries.push_back(std::move(p));
+      continue;
+    }
+    auto full = co_await content.post(stamp, p.slug);
+    if (!full.ok() && full.code != kContentUnavailable) co_return fetchFailed<std::vector<Post>>(full.error);
+    const bool same = full.value && full.value->id == p.id;
+    if (!full.ok() || !same) {
+      cx.io.log("error", "feed entry left out: its content cannot be read",
+                {{"tenant", stamp.tenantId}, {"post", p.id}, {"code", kContentUnavailable}});
+      cx.io.metric("feed.entry_left_out");
+      ++leftOut;
+      continue;
+    }
+    p.html = std::move(full.value->html);
+    entries.push_back(std::move(p));
+  }
+  co_return fetched<std::vector<Post>>(std::move(entries));
+}
 
 // The public posts on one list page. With caches, a slice of the tenant's index; without, a paged
 // query (the naive baseline reads only what it shows).
@@ -148,9 +194,14 @@ Task<Rendered> render(Context& cx, Content& content, const cache::Stamp& stamp, 
   switch (page.valid ? page.kind : PageKind::Other) {  // malformed slug, tag or page: a 404
     case PageKind::Post: {
       auto post = co_await content.post(stamp, page.slug);
-      if (!post.ok()) co_return Rendered{storageFailure(cx, "post", post.error), {}, {}};
+      if (!post.ok() && post.code != kContentUnavailable)
+        co_return Rendered{storageFailure(cx, "post", post.error), {}, {}};
       if (!post.value || !post.value->isPublicAt(cx.now)) {
         out.response = notFoundPage(&t, "Post not found", "There is no post at this address.");
+        co_return out;
+      }
+      if (!post.ok()) {
+        out.response = contentUnavailable();
         co_return out;
       }
       out.ttl = policy.forTier(cache::tierOf(post.value->storageLocation));
@@ -173,9 +224,19 @@ Task<Rendered> render(Context& cx, Content& content, const cache::Stamp& stamp, 
     case PageKind::Sitemap: {
       auto posts = co_await publicPosts(cx, content, stamp);
       if (!posts.ok()) co_return Rendered{storageFailure(cx, "index", posts.error), {}, {}};
-      out.response = page.kind == PageKind::Feed
-                         ? xmlResponse("application/atom+xml; charset=utf-8", syndication::atomFeed(t, posts.value, origin))
-                         : xmlResponse("application/xml; charset=utf-8", syndication::sitemap(t, posts.value, origin));
+      if (page.kind == PageKind::Sitemap) {
+        out.response = xmlResponse("application/xml; charset=utf-8", syndication::sitemap(t, posts.value, origin));
+        co_return out;
+      }
+      int leftOut = 0;
+      auto entries = co_await feedEntries(cx, content, stamp, std::move(posts.value), leftOut);
+      if (!entries.ok()) co_return Rendered{storageFailure(cx, "feed content", entries.error), {}, {}};
+      out.response = xmlResponse("application/atom+xml; charset=utf-8",
+                                 syndication::atomFeed(t, entries.value, origin, kFeedEntries));
+      if (leftOut > 0) {
+        out.cacheable = false;
+        out.response.set("x-lattice-degraded", kContentUnavailable);
+      }
       co_return out;
     }
     case PageKind::Root:
@@ -307,6 +368,10 @@ Task<HttpResponse> servePage(Context& cx, const std::string& subdomain, const st
   if (credentials) {
     r.set("cache-control", cache::kPrivateNoStore);
     co_return tagged(std::move(r), "bypass", cx);
+  }
+  if (!rendered.cacheable) {
+    r.set("cache-control", "no-store");  // no ETag either: a 304 would keep the reader on it
+    co_return tagged(std::move(r), content.usesCaches() ? "miss" : "off", cx);
   }
   if (!content.usesCaches()) {
     setPublicHeaders(r, rendered, "");

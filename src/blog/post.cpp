@@ -9,7 +9,7 @@ constexpr const char* kListColumns =
 constexpr const char* kFullColumns =
     "p.id, p.tenant_id, p.slug, p.title, p.description, p.tags, p.markdown, p.html, p.gutter, "
     "p.status, p.published_at, p.created_at, p.updated_at, p.version, p.storage_location, "
-    "p.content_hash, p.word_count";
+    "p.content_hash, p.word_count, p.r2_key";
 
 Json optionalTime(const std::optional<UnixMillis>& t) {
   return t ? Json(*t) : Json(nullptr);

@@ -48,7 +48,9 @@ namespace post_sql {
 // A published, already-public post by slug (publish time not in the future).
 SqlStatement publishedBySlug(std::string_view tenantId, std::string_view slug, UnixMillis now);
 // For the caches: one row with `cache_at` (the tenant's content_version in the same snapshot) and
-// the post's columns, NULL when there is no post at `slug`. Any status.
+// the post's columns, NULL when there is no post at `slug`. Any status. Like every full-column
+// SELECT here it also returns `r2_key`, so a post whose content D1 no longer holds can be read
+// from R2 (durable/post-content.h, ContentRow::fromRow) without a second query.
 SqlStatement bySlugVersioned(std::string_view tenantId, std::string_view slug);
 // For the caches: every published post's list columns (scheduled ones too; callers filter by
 // time), newest first, at most `max`, the first `withHtml` with their html (for the feed); each

@@ -30,7 +30,7 @@ struct Blog {
   TestWorld w;
   std::string tenant, token;
 
-  Blog() {
+  explicit Blog(Json vars = {{"BASE_DOMAIN", "localhost"}, {"LATTICE_DEV", "1"}}) : w(std::move(vars)) {
     tenant = w.addTenant("demo", "Demo");
     token = w.mintToken(tenant);
   }
