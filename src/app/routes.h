@@ -50,6 +50,11 @@ Task<HttpResponse> handlePostSocialApi(Context& cx, const std::string& subdomain
 // Counts one view of a public post in its PostMetaDO, after the response is sent.
 void countPostView(Context& cx, const std::string& tenantId, const std::string& postId);
 
+// The tier migrator (src/app/tiers-routes.cpp): the Worker's cron event (Context::scheduled), and
+// POST /api/admin/migrate[?dry_run=1] on any host with the operator token.
+Task<HttpResponse> handleScheduled(Context& cx);
+Task<HttpResponse> handleAdminMigrate(Context& cx);
+
 // GET /__lattice/metrics (dev only).
 Task<HttpResponse> handleMetrics(Context& cx);
 
