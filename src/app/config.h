@@ -30,6 +30,10 @@ struct Config {
   cache::CachePolicy cache;              // CACHE_MODE, STAMP_TTL_SECONDS, TTL_HOT/WARM/COLD/LIST
   tiers::Thresholds tiers;               // TIER_* thresholds of the tier policy (src/tiers/policy.h)
   // The tier migrator (src/tiers/migrator.h).
+  // TIER_MIGRATION=on lets the migrator move content. Off (the default) until public pages read
+  // content through R2: a cleared D1 copy would otherwise leave pages blank. Off, the cron makes
+  // a dry run (it logs its plan) and the API accepts dry runs only.
+  bool tierMigration = false;
   int tierBatchSize = 100;               // TIER_BATCH_SIZE: posts read per D1 query (1-1000)
   int tierMaxBatches = 20;               // TIER_MAX_BATCHES: batches examined per run (1-1000)
   int tierMaxMoves = 100;                // TIER_MAX_MOVES: moves (and clears) per run (1-1000)

@@ -36,6 +36,8 @@ Json outcomeBody(const tiers::MigratorOutcome& out) {
 Task<HttpResponse> handleScheduled(Context& cx) {
   tiers::MigratorRun run;
   run.trigger = "cron";
+  // Off: the plan is logged, nothing moves (Config::tierMigration).
+  run.dryRun = !cx.config.tierMigration;
   tiers::MigratorOutcome out = co_await tiers::runMigrator(cx, std::move(run));
   if (out.busy) {
     cx.io.log("info", "tier migrator: another run holds the lease; nothing to do", Json::object());
@@ -70,6 +72,9 @@ Task<HttpResponse> handleAdminMigrate(Context& cx) {
     else if (*dry != "0" && *dry != "false")
       co_return errorResponse({400, "request.invalid_query", "dry_run must be 1, true, 0 or false", "dry_run"});
   }
+  if (!run.dryRun && !cx.config.tierMigration)
+    co_return errorResponse({409, "migrate.disabled",
+                             "tier migration is off (TIER_MIGRATION); only dry runs are possible", ""});
   tiers::MigratorOutcome out = co_await tiers::runMigrator(cx, std::move(run));
   if (out.busy) co_return errorResponse({409, "migrate.busy", "another migrator run is in progress; retry later", ""});
   if (!out.error.empty()) co_return storageFailure(cx, "tier migrator start", out.error);

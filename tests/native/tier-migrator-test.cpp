@@ -32,6 +32,7 @@ Json varsWith(Json extra = Json::object()) {
   Json v = {{"BASE_DOMAIN", "localhost"},
             {"LATTICE_DEV", "1"},
             {"TIER_GRACE_SECONDS", "0"},
+            {"TIER_MIGRATION", "on"},
             {"OPERATOR_TOKEN_SHA256", sha256Hex(kOperator)}};
   for (auto& [k, val] : extra.items()) v[k] = val;
   return v;
@@ -234,6 +235,23 @@ TEST_CASE("tier migrator: the cron event runs it") {
   HttpResponse fake = c.w.request("POST", kHost, "/__scheduled");
   CHECK(fake.status != 200);
   CHECK_FALSE(has(fake.body, "summary"));
+}
+
+TEST_CASE("tier migrator: off by default: the cron and the API only plan") {
+  Json vars = varsWith();
+  vars.erase("TIER_MIGRATION");
+  Catalog c(vars);
+  c.add("quiet", 90, 60, 2);
+  const Json before = snapshot(c.w);
+  HttpResponse cron = c.w.scheduled();
+  REQUIRE(cron.status == 200);
+  CHECK(bodyOf(cron)["summary"]["dry_run"] == true);
+  CHECK(bodyOf(cron)["moves"].size() == 1);
+  HttpResponse real = c.migrate();
+  CHECK(real.status == 409);
+  CHECK(errorOf(real)["code"] == "migrate.disabled");
+  CHECK(c.summary(c.migrate(true))["moved_to_r2"] == 1);
+  CHECK(snapshot(c.w) == before);
 }
 
 TEST_CASE("tier migrator: POST /api/admin/migrate needs the operator token") {
