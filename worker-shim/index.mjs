@@ -25,7 +25,30 @@ function internalError() {
   });
 }
 
+// A cron event: the core decides what it does (the tier migrator); the shim only runs it.
+function scheduledEnvelope(controller) {
+  return {
+    scheduled: { cron: controller.cron, scheduledTime: controller.scheduledTime },
+    now: Date.now(),
+    random: randomHex(32),
+  };
+}
+
 export default {
+  async scheduled(controller, env, ctx) {
+    try {
+      const engine = await getEngine(env);
+      const response = await run(engine, scheduledEnvelope(controller), { env, ctx, request: null, upgraded: null });
+      if (response.status >= 500) {
+        console.error(JSON.stringify({ level: "error", message: "scheduled event failed", status: response.status, body: response.body }));
+      }
+    } catch (err) {
+      if (err instanceof WebAssembly.RuntimeError) discardAfterTrap();
+      console.error(JSON.stringify({ level: "error", message: "unhandled in scheduled", error: String(err?.stack ?? err) }));
+      throw err;
+    }
+  },
+
   async fetch(request, env, ctx) {
     try {
       const engine = await getEngine(env);

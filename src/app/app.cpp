@@ -37,6 +37,8 @@ bool isApiPath(const std::vector<std::string>& segments) {
 
 Task<HttpResponse> route(Context& cx) {
   const HttpRequest& req = cx.request;
+  // A cron event from the Worker's `scheduled` handler (never an HTTP request).
+  if (cx.scheduled) co_return co_await handleScheduled(cx);
   auto segments = pathSegments(req.path);
   if (!segments) co_return errorResponse({400, "request.bad_path", "malformed percent-escape in the path", ""});
 
@@ -48,6 +50,9 @@ Task<HttpResponse> route(Context& cx) {
   // Reader sign-up is platform-wide: answered on every host.
   if (segments->size() == 2 && (*segments)[0] == "api" && (*segments)[1] == "readers")
     co_return co_await handleReadersApi(cx);
+  // The tier migrator, for an operator: platform-wide too.
+  if (segments->size() == 3 && (*segments)[0] == "api" && (*segments)[1] == "admin" && (*segments)[2] == "migrate")
+    co_return co_await handleAdminMigrate(cx);
 
   HostTarget target = resolveHost(req.host, cx.config.baseDomain);
   if (target.kind == HostTarget::Kind::Tenant) {

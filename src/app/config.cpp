@@ -50,6 +50,42 @@ std::string lowerString(const Json& vars, const char* key) {
   return v;
 }
 
+// The tier policy's thresholds: whole days and whole views per day. A combination whose bands are
+// out of order (tiers::Thresholds::consistent) keeps every default rather than half of them.
+void readTiers(const Json& vars, Config& c) {
+  tiers::Thresholds t;
+  auto days = [&vars](const char* key, int& out) {
+    if (auto v = positiveVar(vars, key); v > 0 && v <= 36500) out = int(v);
+  };
+  auto views = [&vars](const char* key, double& out) {
+    if (auto v = positiveVar(vars, key); v > 0 && v <= 100000000) out = double(v);
+  };
+  days("TIER_HOT_EDIT_DAYS", t.hotEditDays);
+  days("TIER_HOT_PUBLISH_DAYS", t.hotPublishDays);
+  days("TIER_QUIET_DAYS", t.quietDays);
+  days("TIER_COLD_AGE_DAYS", t.coldAgeDays);
+  views("TIER_WARM_MAX_VIEWS", t.warmMaxViews);
+  views("TIER_WARM_RETURN_VIEWS", t.warmReturnViews);
+  views("TIER_COLD_MAX_VIEWS", t.coldMaxViews);
+  views("TIER_COLD_RETURN_VIEWS", t.coldReturnViews);
+  views("TIER_POPULAR_ENTER_VIEWS", t.popularEnterViews);
+  views("TIER_POPULAR_LEAVE_VIEWS", t.popularLeaveViews);
+  if (t.consistent()) c.tiers = t;
+  const std::string migration = lowerString(vars, "TIER_MIGRATION");
+  c.tierMigration = migration == "on" || migration == "1" || migration == "true";
+  if (auto v = positiveVar(vars, "TIER_BATCH_SIZE"); v > 0 && v <= 1000) c.tierBatchSize = int(v);
+  if (auto v = positiveVar(vars, "TIER_MAX_BATCHES"); v > 0 && v <= 1000) c.tierMaxBatches = int(v);
+  if (auto v = positiveVar(vars, "TIER_MAX_MOVES"); v > 0 && v <= 1000) c.tierMaxMoves = int(v);
+  // 0 is a valid grace period (tests, a local run): read it apart from positiveVar's "absent".
+  if (auto it = vars.find("TIER_GRACE_SECONDS"); it != vars.end()) {
+    const std::string s = it->is_string() ? it->get<std::string>() : it->is_number_integer() ? std::to_string(it->get<long long>()) : "";
+    if (s == "0") c.tierGraceSeconds = 0;
+    else if (auto v = positiveVar(vars, "TIER_GRACE_SECONDS"); v > 0 && v <= 30 * 86400) c.tierGraceSeconds = int(v);
+  }
+  std::string hash = lowerString(vars, "OPERATOR_TOKEN_SHA256");
+  if (hash.size() == 64 && hash.find_first_not_of("0123456789abcdef") == std::string::npos) c.operatorTokenSha256 = hash;
+}
+
 }  // namespace
 
 Config Config::fromVars(const Json& vars) {
@@ -84,6 +120,7 @@ Config Config::fromVars(const Json& vars) {
   parseTtl(vars, "TTL_WARM", c.cache.warm);
   parseTtl(vars, "TTL_COLD", c.cache.cold);
   parseTtl(vars, "TTL_LIST", c.cache.list);
+  readTiers(vars, c);
   return c;
 }
 

@@ -7,6 +7,7 @@
 
 #include "cache/policy.h"
 #include "core/json.h"
+#include "tiers/policy.h"
 
 namespace lattice {
 
@@ -27,6 +28,17 @@ struct Config {
   int commentsFlushSeconds = 30;         // COMMENTS_FLUSH_SECONDS: comments reach D1 within this
   int reactionsFlushSeconds = 300;       // REACTIONS_FLUSH_SECONDS: reaction counts reach D1 within this
   cache::CachePolicy cache;              // CACHE_MODE, STAMP_TTL_SECONDS, TTL_HOT/WARM/COLD/LIST
+  tiers::Thresholds tiers;               // TIER_* thresholds of the tier policy (src/tiers/policy.h)
+  // The tier migrator (src/tiers/migrator.h).
+  // TIER_MIGRATION=on lets the migrator move content. Off (the default) until public pages read
+  // content through R2: a cleared D1 copy would otherwise leave pages blank. Off, the cron makes
+  // a dry run (it logs its plan) and the API accepts dry runs only.
+  bool tierMigration = false;
+  int tierBatchSize = 100;               // TIER_BATCH_SIZE: posts read per D1 query (1-1000)
+  int tierMaxBatches = 20;               // TIER_MAX_BATCHES: batches examined per run (1-1000)
+  int tierMaxMoves = 100;                // TIER_MAX_MOVES: moves (and clears) per run (1-1000)
+  int tierGraceSeconds = 86400;          // TIER_GRACE_SECONDS: old copies are cleared after this (0-2592000)
+  std::string operatorTokenSha256;       // OPERATOR_TOKEN_SHA256: hex SHA-256 of the operator token
 
   // From the env vars object (all values are strings, as Workers vars usually are; numbers and
   // booleans are accepted too). Unknown keys are ignored; bad values keep the default.

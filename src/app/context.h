@@ -22,6 +22,9 @@ struct Context {
   // Work that may run after the response has been sent (cache fills, stale refreshes): the
   // Worker keeps it alive with ctx.waitUntil. Each is a not-yet-started task.
   std::vector<Task<void>> afterResponse;
+  // A cron event (the Worker's `scheduled` handler) rather than an HTTP request: set only from the
+  // envelope's "scheduled" member, which no client can send.
+  bool scheduled = false;
 
   // A new random identifier: prefix + 20 hex characters taken from `random`, so that one request
   // can mint a few distinct ids (index 0..2).

@@ -24,7 +24,11 @@ void Engine::cancel(long long id) { active_.erase(id); }
 
 Json Engine::begin(const Json& envelope) {
   const long long id = nextId_++;
-  auto request = envelope.is_object() && envelope.contains("request")
+  // A cron event ({scheduled: {cron}, now, random}) runs as a request no client can make.
+  const bool scheduled = envelope.is_object() && envelope.contains("scheduled") && envelope["scheduled"].is_object();
+  Json scheduledRequest = {{"method", "POST"}, {"url", "https://scheduled.invalid/__scheduled"}, {"headers", Json::object()}};
+  auto request = scheduled ? HttpRequest::fromJson(scheduledRequest)
+                 : envelope.is_object() && envelope.contains("request")
                      ? HttpRequest::fromJson(envelope["request"])
                      : std::nullopt;
   if (!request) {
@@ -38,8 +42,9 @@ Json Engine::begin(const Json& envelope) {
   a->now = jsonInt(envelope, "now");
   a->random = jsonString(envelope, "random");
   active_[id] = std::move(active);
-  a->session = std::make_unique<Session>([this, a](Io& io) {
+  a->session = std::make_unique<Session>([this, a, scheduled](Io& io) {
     a->cx = std::make_unique<Context>(Context{io, config_, a->request, a->now, a->random, {}});
+    a->cx->scheduled = scheduled;
     return handleRequest(*a->cx);
   });
   return finish(id, a->session->step());

@@ -54,6 +54,11 @@ void countPostView(Context& cx, const std::string& tenantId, const std::string& 
 // src/app/asset-routes.cpp). segments[0] == "assets".
 Task<HttpResponse> handleAssets(Context& cx, const std::vector<std::string>& segments);
 
+// The tier migrator (src/app/tiers-routes.cpp): the Worker's cron event (Context::scheduled), and
+// POST /api/admin/migrate[?dry_run=1] on any host with the operator token.
+Task<HttpResponse> handleScheduled(Context& cx);
+Task<HttpResponse> handleAdminMigrate(Context& cx);
+
 // GET /__lattice/metrics (dev only).
 Task<HttpResponse> handleMetrics(Context& cx);
 

@@ -31,6 +31,22 @@ constexpr std::string_view kCreateDays = R"(
     sketch TEXT NOT NULL
   ))";
 
+// Views per UTC day (the total's share of each day), for the tier policy's views per day over
+// 30 days (src/tiers/policy.h). Pruned with the sketches.
+constexpr std::string_view kCreateDayCounts = R"(
+  CREATE TABLE IF NOT EXISTS view_day_counts (
+    day   INTEGER PRIMARY KEY,
+    views INTEGER NOT NULL
+  ))";
+
+constexpr std::string_view kAddDayCount = R"(
+  INSERT INTO view_day_counts (day, views) VALUES (?1, ?2)
+  ON CONFLICT (day) DO UPDATE SET views = views + excluded.views)";
+
+constexpr std::string_view kPruneDayCounts = "DELETE FROM view_day_counts WHERE day <= ?1 - ?2";
+
+constexpr std::string_view kWindowViews = "SELECT coalesce(sum(views), 0) AS views FROM view_day_counts WHERE day > ?1 - ?2";
+
 constexpr std::string_view kInitState = R"(
   INSERT OR IGNORE INTO view_state (id, salt)
   VALUES (1, coalesce(nullif(?1, ''), lower(hex(randomblob(32))))))";
@@ -65,9 +81,13 @@ constexpr std::string_view kMarkFlushed = R"(
    WHERE id = 1)";
 
 // D1. MAX keeps view_count from going down when an older flush lands late or the object's
-// storage was lost; no version bump, so caches stay valid (views are not content).
+// storage was lost; no version bump, so caches stay valid (views are not content). views_30d
+// and views_30d_at feed the tier policy (migrations/0004_tiers.sql); a late flush never replaces
+// a newer measurement.
 constexpr const char* kFlushPost = R"(
-  UPDATE posts SET view_count = max(view_count, ?3), unique_viewers_30d = ?4
+  UPDATE posts SET view_count = max(view_count, ?3), unique_viewers_30d = ?4,
+                   views_30d = CASE WHEN views_30d_at IS NULL OR views_30d_at <= ?6 THEN ?5 ELSE views_30d END,
+                   views_30d_at = max(coalesce(views_30d_at, ?6), ?6)
   WHERE id = ?2 AND tenant_id = ?1)";
 
 constexpr int kRankBits = 64 - kViewSketchBits;
@@ -150,6 +170,7 @@ ViewCounter::ViewCounter(Sql& sql, std::string_view random) : sql_(sql) {
   // Failures surface on first use.
   sql_.exec(kCreateState);
   sql_.exec(kCreateDays);
+  sql_.exec(kCreateDayCounts);
   const std::string salt = random.empty() ? std::string() : sha256Hex("lattice.views.salt:" + std::string(random));
   sql_.exec(kInitState, Json::array({salt}));
 }
@@ -161,11 +182,12 @@ std::string ViewCounter::salt() {
 
 bool ViewCounter::record(long long count, const std::vector<std::string>& visitorKeys, long long now) {
   bool ok = true;
+  const long long today = utcDay(now);
   if (count > 0) {
     SqlRows r = sql_.exec(kAddTotal, Json::array({count}));
     ok = r.ok && !r.rows.empty();
+    ok = sql_.exec(kAddDayCount, Json::array({today, count})).ok && ok;
   }
-  const long long today = utcDay(now);
   if (!visitorKeys.empty()) {
     const std::string s = salt();
     if (s.empty()) return false;  // never hash without the salt
@@ -179,6 +201,7 @@ bool ViewCounter::record(long long count, const std::vector<std::string>& visito
     ok = ok && put.ok && !put.rows.empty();
   }
   ok = sql_.exec(kPruneDays, Json::array({today, kUniqueViewerDays})).ok && ok;
+  ok = sql_.exec(kPruneDayCounts, Json::array({today, kUniqueViewerDays})).ok && ok;
   return ok;
 }
 
@@ -196,11 +219,17 @@ long long ViewCounter::uniqueViewers30d(long long now) {
   return merged.estimate();
 }
 
+long long ViewCounter::views30d(long long now) {
+  SqlRows r = sql_.exec(kWindowViews, Json::array({utcDay(now), kUniqueViewerDays}));
+  return r.ok && !r.rows.empty() ? jsonInt(r.rows[0], "views") : 0;
+}
+
 SqlStatement ViewCounter::flushStatement(std::string_view tenantId, std::string_view postId, long long now) {
   const long long views = total();
   const long long unique = uniqueViewers30d(now);
+  const long long recent = views30d(now);
   sql_.exec(kSetPending, Json::array({views, unique}));
-  return {kFlushPost, Json::array({std::string(tenantId), std::string(postId), views, unique})};
+  return {kFlushPost, Json::array({std::string(tenantId), std::string(postId), views, unique, recent, now})};
 }
 
 bool ViewCounter::dueForFlush(long long now) {

@@ -77,8 +77,12 @@ class ViewCounter {
   // Distinct visitors over `now`'s UTC day and the 29 before it (see the error bound above).
   long long uniqueViewers30d(long long now);
 
+  // Views recorded over `now`'s UTC day and the 29 before it (exact, from per-day counts).
+  long long views30d(long long now);
+
   // The D1 statement that stores the counters in posts: view_count = max(view_count, total) (a
-  // repeated or late flush never lowers it) and unique_viewers_30d = the estimate at `now`.
+  // repeated or late flush never lowers it), unique_viewers_30d = the estimate at `now`, and
+  // views_30d = views30d(now) measured at views_30d_at = `now` (for the tier policy).
   // The values are absolute, so running it twice is harmless. It also remembers what it carries,
   // for markFlushed.
   SqlStatement flushStatement(std::string_view tenantId, std::string_view postId, long long now);

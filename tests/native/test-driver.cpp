@@ -323,8 +323,19 @@ HttpResponse TestWorld::request(const std::string& method, const std::string& ho
   Json step = engine.begin({{"request", {{"method", method}, {"url", "http://" + host + path}, {"headers", h}}},
                             {"now", now},
                             {"random", random}});
+  return drive(std::move(step), body);
+}
+
+HttpResponse TestWorld::scheduled(const std::string& cron) {
+  std::string random = sha256Hex("random-" + std::to_string(++randomCounter_));
+  Json step = engine.begin({{"scheduled", {{"cron", cron}}}, {"now", now}, {"random", random}});
+  return drive(std::move(step), "");
+}
+
+HttpResponse TestWorld::drive(Json step, const std::string& body) {
   std::optional<HttpResponse> sent;  // a response sent before the work after it finished
-  for (int guard = 0; guard < 1000; ++guard) {
+  // A migrator run performs a few effects per post it moves.
+  for (int guard = 0; guard < 100000; ++guard) {
     if (step.contains("emits"))
       for (const auto& e : step["emits"]) {
         if (jsonString(e, "kind") == "log") logs.push_back(e);
@@ -335,7 +346,7 @@ HttpResponse TestWorld::request(const std::string& method, const std::string& ho
     if (jsonString(effect, "kind") == "respond" && !sent) sent = HttpResponse::fromJson(effect["response"]);
     step = engine.resume(jsonInt(step, "id"), perform(effect, body));
   }
-  FAIL("request did not finish within 1000 effects");
+  FAIL("request did not finish within 100000 effects");
   return {};
 }
 

@@ -28,6 +28,9 @@ class TestWorld {
   // returns the response as the client got it. `host` may carry a port.
   HttpResponse request(const std::string& method, const std::string& host, const std::string& path,
                        std::map<std::string, std::string> headers = {}, const std::string& body = {});
+  // Runs the Worker's cron event (`scheduled`) to completion, as the shim does; returns what the
+  // core answered (the shim only logs it).
+  HttpResponse scheduled(const std::string& cron = "0 2 * * *");
   // Shorthand for an owner API call with a JSON body.
   HttpResponse api(const std::string& method, const std::string& host, const std::string& path,
                    const std::string& token, const std::optional<Json>& body = std::nullopt);
@@ -101,6 +104,8 @@ class TestWorld {
 
  private:
   Json runStatement(const std::string& sql, const Json& params);
+  // Drives a started request or event to its end (effects performed, emits collected).
+  HttpResponse drive(Json step, const std::string& body);
   // One object event (a request, or its alarm when `request` is null) to completion; each step
   // of the core is one transaction, as under ctx.storage.transactionSync.
   HttpResponse runObject(const std::string& className, const std::string& name, const Json& request,

@@ -317,3 +317,28 @@ TEST_CASE("views: hourly flush cadence") {
   o.views.markFlushed(kNow + 40 * kDayMs);
   CHECK(o.views.dueForFlush(kNow + 40 * kDayMs + kHour));
 }
+
+TEST_CASE("views: views over the last 30 days reach D1 for the tier policy, and a late flush never replaces a newer one") {
+  Object o;
+  D1 d1;
+  o.views.record(300, {}, kNow - 40 * kDayMs);  // leaves the window
+  o.views.record(50, {}, kNow - 29 * kDayMs);
+  o.views.record(70, keys(3), kNow);
+  CHECK(o.views.views30d(kNow) == 120);
+  CHECK(o.views.total() == 420);
+  auto late = o.views.flushStatement("t1", "post-hello", kNow - kHour);
+  d1.run(o.views.flushStatement("t1", "post-hello", kNow));
+  auto row = [&d1] {
+    return d1.db.run("SELECT views_30d, views_30d_at FROM posts WHERE id = 'post-hello'", Json::array())["rows"][0];
+  };
+  CHECK(row()["views_30d"] == 120);
+  CHECK(row()["views_30d_at"] == kNow);
+  d1.run(late);
+  CHECK(row()["views_30d_at"] == kNow);
+  // Days leave the window: the next flush carries the smaller count.
+  d1.run(o.views.flushStatement("t1", "post-hello", kNow + 2 * kDayMs));
+  CHECK(row()["views_30d"] == 70);
+  CHECK(o.views.views30d(kNow + 31 * kDayMs) == 0);
+  // The per-day counts are pruned with the sketches.
+  CHECK(lattice::jsonInt(o.rows("SELECT count(*) AS n FROM view_day_counts")[0], "n") == 2);
+}
