@@ -11,6 +11,7 @@
 
 #include "core/sha256.h"
 #include "durable/post-content.h"
+#include "cache-fixture.h"
 #include "test-driver.h"
 
 namespace contenttest {
@@ -26,14 +27,10 @@ using lattice::testing::TestWorld;
 
 inline const std::string kDemo = "demo.localhost:8787";
 
-struct Blog {
-  TestWorld w;
-  std::string tenant, token;
-
-  explicit Blog(Json vars = {{"BASE_DOMAIN", "localhost"}, {"LATTICE_DEV", "1"}}) : w(std::move(vars)) {
-    tenant = w.addTenant("demo", "Demo");
-    token = w.mintToken(tenant);
-  }
+// The cache tests' blog (a "demo" tenant with an owner token, put()), with posts added by their
+// markdown and helpers for the post's PostContentDO.
+struct Blog : cachetest::Blog {
+  using cachetest::Blog::Blog;
 
   // Creates a published post through the API; returns its id.
   std::string add(const std::string& slug, const std::string& markdown, const std::string& title = "") {
@@ -45,13 +42,6 @@ struct Blog {
     INFO(r.body);
     REQUIRE(r.status == 201);
     return jsonString(bodyOf(r)["post"], "id");
-  }
-  // A partial update through the API; must succeed. Returns the post as answered.
-  Json put(const std::string& slug, const Json& body) {
-    HttpResponse r = w.api("PUT", kDemo, "/api/posts/" + slug, token, body);
-    INFO(r.body);
-    REQUIRE(r.status == 200);
-    return bodyOf(r)["post"];
   }
 
   std::string objectName(const std::string& postId) const {
