@@ -44,16 +44,10 @@ HttpResponse unauthorized(std::string code, std::string message) {
 Task<Authed> authenticate(Context& cx, const std::string& subdomain) {
   std::string auth = cx.request.header("authorization");
   if (auth.empty()) co_return authFailure(unauthorized("auth.missing_token", "send Authorization: Bearer <token>"));
-  std::string_view token = auth;
-  // The scheme is case-insensitive (RFC 9110 §11.1).
-  auto isBearer = [](std::string_view s) {
-    std::string scheme(s.substr(0, 7));
-    for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return scheme == "bearer ";
-  };
-  if (!isBearer(token))
+  const std::optional<std::string_view> bearer = bearerToken(auth);
+  if (!bearer)
     co_return authFailure(unauthorized("auth.invalid_token", "the Authorization header must be 'Bearer <token>'"));
-  token.remove_prefix(7);
+  const std::string_view token = *bearer;
   if (!wellFormedToken(token))
     co_return authFailure(unauthorized("auth.invalid_token", "the token is not valid"));
   D1Result rows = co_await cx.io.query(tenant_sql::bySubdomainWithToken(subdomain, sha256Hex(token)));

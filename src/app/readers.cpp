@@ -108,10 +108,9 @@ std::string clientAddress(const HttpRequest& request) {
 Task<ReaderAuth> verifyReader(Context& cx) {
   const std::string auth = cx.request.header("authorization");
   if (auth.empty()) co_return ReaderAuth{};
-  std::string scheme = auth.substr(0, 7);
-  for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (scheme != "bearer ") co_return readerFailure(invalidReaderToken());
-  const std::string token = auth.substr(7);
+  const std::optional<std::string_view> bearer = bearerToken(auth);
+  if (!bearer) co_return readerFailure(invalidReaderToken());
+  const std::string token(*bearer);
   if (token.rfind("lat_", 0) == 0) {
     ReaderAuth owner;
     owner.ownerToken = true;

@@ -57,11 +57,10 @@ Task<HttpResponse> handleAdminMigrate(Context& cx) {
   }
   const std::string auth = cx.request.header("authorization");
   if (auth.empty()) co_return unauthorized("auth.missing_token", "send Authorization: Bearer <operator token>");
-  std::string scheme = auth.substr(0, 7);
-  for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (scheme != "bearer " || auth.size() > 7 + 512)
+  const std::optional<std::string_view> bearer = bearerToken(auth);
+  if (!bearer || bearer->size() > 512)
     co_return unauthorized("auth.invalid_token", "the Authorization header must be 'Bearer <token>'");
-  if (!sameSecret(sha256Hex(std::string_view(auth).substr(7)), cx.config.operatorTokenSha256))
+  if (!sameSecret(sha256Hex(*bearer), cx.config.operatorTokenSha256))
     co_return unauthorized("auth.invalid_token", "the token is not valid");
 
   tiers::MigratorRun run;

@@ -38,6 +38,14 @@ std::optional<std::string> percentDecode(std::string_view s, bool plusIsSpace) {
   return out;
 }
 
+std::optional<std::string_view> bearerToken(std::string_view authorization) {
+  constexpr std::string_view kScheme = "bearer ";
+  if (authorization.size() < kScheme.size()) return std::nullopt;
+  for (size_t i = 0; i < kScheme.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(authorization[i])) != kScheme[i]) return std::nullopt;
+  return authorization.substr(kScheme.size());
+}
+
 std::string percentEncode(std::string_view s) {
   static const char* kHex = "0123456789ABCDEF";
   std::string out;

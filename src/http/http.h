@@ -49,4 +49,8 @@ std::optional<std::string> percentDecode(std::string_view s, bool plusIsSpace = 
 // Percent-encodes everything but unreserved characters (RFC 3986).
 std::string percentEncode(std::string_view s);
 
+// The credentials of an `Authorization: Bearer <token>` header value (the scheme is
+// case-insensitive, RFC 9110 §11.1); nullopt for any other scheme.
+std::optional<std::string_view> bearerToken(std::string_view authorization);
+
 }  // namespace lattice
