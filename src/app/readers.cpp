@@ -8,6 +8,7 @@
 #include "core/sha256.h"
 #include "http/errors.h"
 #include "http/json-body.h"
+#include "render/html-escape.h"
 
 namespace lattice {
 
@@ -27,34 +28,6 @@ bool wellFormedReaderToken(std::string_view token) {
   return true;
 }
 
-// Code points in `s` when it is well-formed UTF-8 with no control character (C0, DEL, C1);
-// nullopt otherwise.
-std::optional<size_t> printableCodePoints(std::string_view s) {
-  size_t count = 0;
-  for (size_t i = 0; i < s.size();) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    uint32_t cp = 0;
-    size_t len = 0;
-    if (b < 0x80) { cp = b; len = 1; }
-    else if ((b & 0xE0) == 0xC0) { cp = b & 0x1F; len = 2; }
-    else if ((b & 0xF0) == 0xE0) { cp = b & 0x0F; len = 3; }
-    else if ((b & 0xF8) == 0xF0) { cp = b & 0x07; len = 4; }
-    else return std::nullopt;
-    if (i + len > s.size()) return std::nullopt;
-    for (size_t k = 1; k < len; ++k) {
-      const auto c = static_cast<unsigned char>(s[i + k]);
-      if ((c & 0xC0) != 0x80) return std::nullopt;
-      cp = (cp << 6) | (c & 0x3F);
-    }
-    const uint32_t minimum[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < minimum[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return std::nullopt;
-    if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) return std::nullopt;
-    i += len;
-    ++count;
-  }
-  return count;
-}
-
 std::variant<std::string, ApiError> parseReaderName(const Json& body) {
   const ApiError invalid{400, "reader.name_invalid", "name must be 1-50 characters, with no control characters", "name"};
   if (!body.is_object()) return ApiError{400, "request.not_object", "the body must be a JSON object", ""};
@@ -65,7 +38,7 @@ std::variant<std::string, ApiError> parseReaderName(const Json& body) {
   std::string_view s = name.get_ref<const std::string&>();
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  auto n = printableCodePoints(s);
+  auto n = render::printableCodePoints(s);
   if (!n || *n == 0 || *n > kMaxNameChars) return invalid;
   return std::string(s);
 }

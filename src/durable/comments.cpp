@@ -112,7 +112,6 @@ std::optional<ApiError> checkBody(const Json& value, std::string& out) {
                                "body must be non-empty text without control characters", "body");
   if (!value.is_string()) return invalid;
   const std::string& raw = value.get_ref<const std::string&>();
-  if (!render::isValidUtf8(raw)) return invalid;
 
   std::string text;
   text.reserve(raw.size());
@@ -125,15 +124,9 @@ std::optional<ApiError> checkBody(const Json& value, std::string& out) {
   const size_t end = text.find_last_not_of(" \t\n") + 1;
   std::string_view trimmed = std::string_view(text).substr(begin, end - begin);
 
-  size_t codePoints = 0;
-  for (size_t i = 0; i < trimmed.size(); ++i) {
-    const auto c = static_cast<unsigned char>(trimmed[i]);
-    if ((c & 0xC0) != 0x80) ++codePoints;
-    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7F) return invalid;
-    // C1 controls U+0080..U+009F are C2 80..C2 9F in UTF-8.
-    if (c == 0xC2 && i + 1 < trimmed.size() && static_cast<unsigned char>(trimmed[i + 1]) <= 0x9F) return invalid;
-  }
-  if (codePoints > kMaxCommentChars)
+  const std::optional<size_t> codePoints = render::printableCodePoints(trimmed, "\n\t");
+  if (!codePoints) return invalid;
+  if (*codePoints > kMaxCommentChars)
     return bad("comment.too_long", "body must be at most 5000 characters", "body", 413);
   out.assign(trimmed);
   return std::nullopt;

@@ -134,6 +134,20 @@ void appendValidUtf8(std::string& out, std::string_view text) {
   out.append(text.data() + start, text.size() - start);
 }
 
+std::optional<size_t> printableCodePoints(std::string_view text, std::string_view allowedControls) {
+  if (!isValidUtf8(text)) return std::nullopt;
+  size_t codePoints = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if ((c & 0xC0) != 0x80) ++codePoints;
+    if ((c < 0x20 || c == 0x7F) && allowedControls.find(static_cast<char>(c)) == std::string_view::npos)
+      return std::nullopt;
+    // C1 controls U+0080..U+009F are C2 80..C2 9F in UTF-8.
+    if (c == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) <= 0x9F) return std::nullopt;
+  }
+  return codePoints;
+}
+
 bool isValidUtf8(std::string_view text) {
   size_t i = 0;
   while (i < text.size()) {

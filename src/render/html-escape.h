@@ -6,6 +6,7 @@
 
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -35,6 +36,11 @@ void appendValidUtf8(std::string& out, std::string_view text);
 
 // Returns true if `text` is well-formed UTF-8 (so appendValidUtf8() would copy it unchanged).
 bool isValidUtf8(std::string_view text);
+
+// The number of code points in `text` when it is well-formed UTF-8 without control characters
+// (C0, DEL, C1) other than those listed in `allowedControls` (ASCII only, e.g. "\n\t");
+// nullopt otherwise.
+std::optional<size_t> printableCodePoints(std::string_view text, std::string_view allowedControls = {});
 
 // Turns heading text (plain, already entity-decoded) into a fragment identifier:
 //   - ASCII letters are lowercased; ASCII digits are kept;
