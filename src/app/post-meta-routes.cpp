@@ -26,12 +26,6 @@ HttpResponse postNotFound(const std::string& slug) {
   return errorResponse({404, "post.not_found", "there is no published post '" + slug + "'", ""});
 }
 
-HttpResponse notAllowed(const char* allow) {
-  HttpResponse r = errorResponse({405, "request.method_not_allowed", std::string("allowed: ") + allow, ""});
-  r.set("allow", allow);
-  return r;
-}
-
 struct PublicPost {
   std::string tenantId;
   std::string postId;
@@ -121,10 +115,10 @@ Task<HttpResponse> handlePostSocialApi(Context& cx, const std::string& subdomain
   const std::string& what = segments[3];
   const std::string& method = cx.request.method;
   const size_t n = segments.size();
-  if (what == "reactions" && n == 4 && method != "GET" && method != "POST") co_return notAllowed("GET, POST");
-  if (what == "comments" && n == 4 && method != "GET" && method != "POST") co_return notAllowed("GET, POST");
-  if (what == "comments" && n == 5 && method != "PUT") co_return notAllowed("PUT");
-  if (what == "live" && n == 4 && method != "GET") co_return notAllowed("GET");
+  if (what == "reactions" && n == 4 && method != "GET" && method != "POST") co_return methodNotAllowed("GET, POST");
+  if (what == "comments" && n == 4 && method != "GET" && method != "POST") co_return methodNotAllowed("GET, POST");
+  if (what == "comments" && n == 5 && method != "PUT") co_return methodNotAllowed("PUT");
+  if (what == "live" && n == 4 && method != "GET") co_return methodNotAllowed("GET");
   if (n > 5 || (n == 5 && what != "comments"))
     co_return errorResponse({404, "route.not_found", "no such route", ""});
 
