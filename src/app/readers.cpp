@@ -6,6 +6,7 @@
 #include "app/tenant-directory.h"
 #include "cache/store.h"
 #include "core/sha256.h"
+#include "durable/rate-limit.h"
 #include "http/errors.h"
 #include "http/json-body.h"
 #include "render/html-escape.h"
@@ -132,12 +133,9 @@ Task<HttpResponse> handleReadersApi(Context& cx) {
     co_return storageFailure(cx, "sign-up limiter", taken.ok() ? taken.value.body : taken.error);
   const Json decision = parseJson(taken.value.body).value_or(Json::object());
   if (!jsonBool(decision, "allowed")) {
-    const long long ms = std::max(1LL, jsonInt(decision, "retryAfterMs", 1000));
-    const long long seconds = (ms + 999) / 1000;
-    HttpResponse r = errorResponse({429, "rate.limited", "too many sign-ups from this address; retry in " +
-                                                             std::to_string(seconds) + " s", ""});
-    r.set("retry-after", std::to_string(seconds));
-    co_return r;
+    Decision denied;
+    denied.retryAfterMs = jsonInt(decision, "retryAfterMs", 1000);
+    co_return rateLimitedResponse(denied, "sign-ups from this address");
   }
 
   const std::string token = std::string(kTokenPrefix) + cx.random;

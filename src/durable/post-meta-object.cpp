@@ -68,14 +68,6 @@ HttpResponse readerRequired() {
   return errorResponse({401, "reader.missing_token", "this needs a reader token (POST /api/readers)", ""});
 }
 
-HttpResponse rateLimited(const Decision& d, std::string_view what) {
-  const int seconds = retryAfterSeconds(d);
-  HttpResponse r = errorResponse({429, "rate.limited", "too many " + std::string(what) + "; retry in " +
-                                                           std::to_string(seconds) + " s", ""});
-  r.set("retry-after", std::to_string(seconds));
-  return r;
-}
-
 // Appends an event to the live log and sends it to every open socket.
 Task<long long> publish(ObjectContext& ox, std::string_view type, const Json& payload) {
   LiveLog log(ox.sql);
@@ -93,8 +85,8 @@ Task<long long> publish(ObjectContext& ox, std::string_view type, const Json& pa
   co_return seq;
 }
 
-// The distinct readers among the open sockets (but `leaving`), sent to all of them.
-Task<void> publishPresence(ObjectContext& ox, const std::string& leaving = {}) {
+// The presence message now: the distinct readers among the open sockets but `leaving`.
+Task<std::string> presenceNow(ObjectContext& ox, const std::string& leaving = {}) {
   std::vector<ws::Socket> sockets = co_await ws::list(ox.io);
   std::vector<SocketState> states;
   for (const auto& s : sockets) {
@@ -102,8 +94,13 @@ Task<void> publishPresence(ObjectContext& ox, const std::string& leaving = {}) {
     auto state = SocketState::fromJson(s.attachment);
     states.push_back(state ? *state : SocketState{});
   }
-  LiveLog log(ox.sql);
-  co_await ws::send(ox.io, dumpJson(presenceMessage(countReaders(states), log.lastSeq())), {}, leaving);
+  co_return dumpJson(presenceMessage(countReaders(states), LiveLog(ox.sql).lastSeq()));
+}
+
+// Presence, sent to every open socket but `leaving`.
+Task<void> publishPresence(ObjectContext& ox, const std::string& leaving = {}) {
+  const std::string message = co_await presenceNow(ox, leaving);
+  co_await ws::send(ox.io, message, {}, leaving);
 }
 
 // The alarm is the only way buffered state reaches D1; each change asks for it no later than
@@ -126,7 +123,7 @@ Task<HttpResponse> toggleReaction(ObjectContext& ox, const Caller& caller, const
   Decision d = limiter.take(caller.readerId, ox.config.reactionsPerMinute, kMinuteMs, ox.now);
   if (!d.allowed) {
     if (!d.error.empty()) co_return errorResponse({503, "storage.unavailable", "reactions are unavailable; retry shortly", ""});
-    co_return rateLimited(d, "reactions");
+    co_return rateLimitedResponse(d, "reactions");
   }
   ReactionStore store(ox.sql);
   ToggleOutcome out = store.toggle(caller.readerId, t.type, t.requestId, ox.now);
@@ -170,7 +167,7 @@ Task<HttpResponse> addComment(ObjectContext& ox, const Caller& caller, const Jso
       co_return jsonResponse(200, replayed);
     }
     if (!d.error.empty()) co_return errorResponse({503, "storage.unavailable", "comments are unavailable; retry shortly", ""});
-    co_return rateLimited(d, "comments");
+    co_return rateLimitedResponse(d, "comments");
   }
   AddOutcome out = store.add(input, caller.readerId, caller.readerName, "c_" + ox.random.substr(0, 24), ox.now);
   switch (out.kind) {
@@ -303,13 +300,8 @@ Task<void> onSocketMessage(ObjectContext& ox, const SocketEvent& event) {
       if (m.since) {
         for (const Json& missed : log.since(*m.since, kCatchUpMax)) co_await ws::send(ox.io, dumpJson(missed), event.id);
       }
-      std::vector<ws::Socket> sockets = co_await ws::list(ox.io);
-      std::vector<SocketState> states;
-      for (const auto& s : sockets) {
-        auto st = SocketState::fromJson(s.attachment);
-        states.push_back(st ? *st : SocketState{});
-      }
-      co_await ws::send(ox.io, dumpJson(presenceMessage(countReaders(states), log.lastSeq())), event.id);
+      const std::string presence = co_await presenceNow(ox);
+      co_await ws::send(ox.io, presence, event.id);
       break;
     }
     case ClientMessage::Type::React: {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "http/errors.h"
+
 namespace lattice {
 
 namespace {
@@ -96,6 +98,14 @@ bool RateLimiter::prune(long long now) {
 int retryAfterSeconds(const Decision& decision) {
   const long long seconds = (std::max(0LL, decision.retryAfterMs) + 999) / 1000;
   return static_cast<int>(std::clamp(seconds, 1LL, static_cast<long long>(std::numeric_limits<int>::max())));
+}
+
+HttpResponse rateLimitedResponse(const Decision& decision, std::string_view what) {
+  const int seconds = retryAfterSeconds(decision);
+  HttpResponse r = errorResponse({429, "rate.limited", "too many " + std::string(what) + "; retry in " +
+                                                           std::to_string(seconds) + " s", ""});
+  r.set("retry-after", std::to_string(seconds));
+  return r;
 }
 
 }  // namespace lattice

@@ -24,6 +24,7 @@
 #include <string_view>
 
 #include "durable/sql.h"
+#include "http/http.h"
 
 namespace lattice {
 
@@ -68,5 +69,9 @@ class RateLimiter {
 
 // Whole seconds for a Retry-After header: retryAfterMs rounded up, at least 1.
 int retryAfterSeconds(const Decision& decision);
+
+// The answer to a denied take: 429 rate.limited ("too many {what}; retry in N s") with
+// Retry-After: N.
+HttpResponse rateLimitedResponse(const Decision& decision, std::string_view what);
 
 }  // namespace lattice
