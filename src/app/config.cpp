@@ -119,6 +119,7 @@ Config Config::fromVars(const Json& vars) {
   parseTtl(vars, "TTL_HOT", c.cache.hot);
   parseTtl(vars, "TTL_WARM", c.cache.warm);
   parseTtl(vars, "TTL_COLD", c.cache.cold);
+  parseTtl(vars, "TTL_POPULAR", c.cache.popular);
   parseTtl(vars, "TTL_LIST", c.cache.list);
   readTiers(vars, c);
   return c;

@@ -212,7 +212,8 @@ bool isPublished(const Json& rows) {
 
 // A post object is kept for the edge TTL of its tier.
 cache::Ttl postTtl(const cache::CachePolicy& policy, const Json& rows) {
-  return policy.forTier(cache::tierOf(rows.empty() ? "d1" : jsonString(rows[0], "storage_location")));
+  if (rows.empty()) return policy.hot;
+  return policy.forTier(cache::tierOf(jsonString(rows[0], "storage_location"), jsonString(rows[0], "tier")));
 }
 
 }  // namespace

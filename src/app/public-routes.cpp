@@ -204,7 +204,7 @@ Task<Rendered> render(Context& cx, Content& content, const cache::Stamp& stamp, 
         out.response = contentUnavailable();
         co_return out;
       }
-      out.ttl = policy.forTier(cache::tierOf(post.value->storageLocation));
+      out.ttl = policy.forTier(cache::tierOf(post.value->storageLocation, post.value->tier));
       out.cacheTag = tenantTag + ",post:" + stamp.subdomain + ":" + post.value->id;
       out.response = pages::htmlResponse(200, pages::postPage(t, *post.value, cx.request), pages::PageScript::Live);
       co_return out;

@@ -9,7 +9,7 @@ constexpr const char* kListColumns =
 constexpr const char* kFullColumns =
     "p.id, p.tenant_id, p.slug, p.title, p.description, p.tags, p.markdown, p.html, p.gutter, "
     "p.status, p.published_at, p.created_at, p.updated_at, p.version, p.storage_location, "
-    "p.content_hash, p.word_count, p.r2_key";
+    "p.content_hash, p.word_count, p.r2_key, p.tier";
 
 Json optionalTime(const std::optional<UnixMillis>& t) {
   return t ? Json(*t) : Json(nullptr);
@@ -36,6 +36,7 @@ Post Post::fromRow(const Json& row) {
   p.updatedAt = jsonInt(row, "updated_at");
   p.version = jsonInt(row, "version", 1);
   p.storageLocation = jsonString(row, "storage_location", "d1");
+  p.tier = jsonString(row, "tier");
   p.contentHash = jsonString(row, "content_hash");
   p.wordCount = jsonInt(row, "word_count");
   return p;
@@ -79,6 +80,7 @@ Json Post::toRow() const {
           {"updated_at", updatedAt},
           {"version", version},
           {"storage_location", storageLocation},
+          {"tier", tier.empty() ? Json(nullptr) : Json(tier)},
           {"content_hash", contentHash},
           {"word_count", wordCount}};
 }

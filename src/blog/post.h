@@ -27,6 +27,7 @@ struct Post {
   UnixMillis updatedAt = 0;
   long long version = 1;
   std::string storageLocation = "d1";
+  std::string tier;  // posts.tier as the migrator last recorded it ("" before its first look)
   std::string contentHash;
   long long wordCount = 0;
 

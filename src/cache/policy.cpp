@@ -4,8 +4,8 @@
 
 namespace lattice::cache {
 
-Tier tierOf(std::string_view storageLocation) {
-  if (storageLocation == "r2") return Tier::Warm;
+Tier tierOf(std::string_view storageLocation, std::string_view recordedTier) {
+  if (storageLocation == "r2") return recordedTier == "popular" ? Tier::Popular : Tier::Warm;
   if (storageLocation == "r2_archived") return Tier::Cold;
   return Tier::Hot;
 }
@@ -14,6 +14,7 @@ const Ttl& CachePolicy::forTier(Tier tier) const {
   switch (tier) {
     case Tier::Warm: return warm;
     case Tier::Cold: return cold;
+    case Tier::Popular: return popular;
     case Tier::Hot: break;
   }
   return hot;

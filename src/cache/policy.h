@@ -11,10 +11,12 @@
 namespace lattice::cache {
 
 // Storage tiers of a post (the tier migrator moves posts between them): HOT lives in D1, WARM in
-// R2 with metadata in D1, COLD archived in R2. Older content changes less, so it may be kept
-// longer at the edge.
-enum class Tier { Hot, Warm, Cold };
-Tier tierOf(std::string_view storageLocation);  // "d1" -> Hot, "r2" -> Warm, "r2_archived" -> Cold
+// R2 with metadata in D1, COLD archived in R2, POPULAR in R2 and read so much that the edge
+// keeps it longest. Older content changes less, so it may be kept longer at the edge.
+enum class Tier { Hot, Warm, Cold, Popular };
+// "d1" -> Hot, "r2" -> Warm (Popular when the migrator recorded posts.tier 'popular'),
+// "r2_archived" -> Cold.
+Tier tierOf(std::string_view storageLocation, std::string_view recordedTier = {});
 
 // Seconds a response may be reused by browsers and by shared caches (the edge), and how long
 // past that a stale copy may be served while it is refreshed.
@@ -32,6 +34,7 @@ struct CachePolicy {
   Ttl hot{300, 3600, 86400};     // TTL_HOT   "browser/edge/swr"
   Ttl warm{300, 86400, 86400};   // TTL_WARM
   Ttl cold{300, 604800, 86400};  // TTL_COLD
+  Ttl popular{300, 604800, 604800};  // TTL_POPULAR
   Ttl list{60, 600, 3600};       // TTL_LIST: blog index, tag pages, feed, sitemap
   int notFoundEdge = 60;         // a 404 is kept at the edge (never in browsers) this long
   int kvMinTtl = 60;             // Workers KV refuses shorter expirations

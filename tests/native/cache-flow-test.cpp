@@ -183,12 +183,14 @@ TEST_CASE("cache-flow: headers of a miss and of a hit, and what the edge keeps")
   CHECK(missingHit.header("cache-control") == "no-store");
 }
 
-TEST_CASE("cache-flow: WARM and COLD posts carry their tier's edge lifetime") {
+TEST_CASE("cache-flow: WARM, COLD and POPULAR posts carry their tier's edge lifetime") {
   Blog b;
   b.add("warm");
   b.add("cold");
+  b.add("viral");
   b.w.sql("UPDATE posts SET storage_location = 'r2' WHERE slug = 'warm'");
   b.w.sql("UPDATE posts SET storage_location = 'r2_archived' WHERE slug = 'cold'");
+  b.w.sql("UPDATE posts SET storage_location = 'r2', tier = 'popular' WHERE slug = 'viral'");
   b.w.kv.clear();  // what the writes stored still says HOT
   const auto stamp = b.stamp();
   const HttpResponse warm = b.get("/blog/warm");
@@ -198,8 +200,15 @@ TEST_CASE("cache-flow: WARM and COLD posts carry their tier's edge lifetime") {
   const HttpResponse cold = b.get("/blog/cold");
   CHECK(cold.header("cdn-cache-control") == "public, max-age=604800, stale-while-revalidate=86400");
   CHECK(b.w.cache[pageKey("/blog/cold", stamp.postEpoch("cold"))].expires == b.w.now + 604800 * 1000LL);
+  // POPULAR: the longest edge lifetime and stale window (its bytes change only with a write,
+  // which changes its key).
+  const HttpResponse viral = b.get("/blog/viral");
+  CHECK(viral.header("cache-control") == "public, max-age=300, stale-while-revalidate=604800");
+  CHECK(viral.header("cdn-cache-control") == "public, max-age=604800, stale-while-revalidate=604800");
+  CHECK(b.w.cache[pageKey("/blog/viral", stamp.postEpoch("viral"))].expires == b.w.now + 604800 * 1000LL);
   // And KV keeps them for edge + SWR.
   CHECK(b.w.kv["post:" + b.tenant + ":cold"].expires == b.w.now + (604800 + 86400) * 1000LL);
+  CHECK(b.w.kv["post:" + b.tenant + ":viral"].expires == b.w.now + (604800 + 604800) * 1000LL);
 }
 
 TEST_CASE("cache-flow: a request with credentials bypasses every cache and stores nothing") {

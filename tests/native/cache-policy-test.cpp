@@ -41,16 +41,27 @@ TEST_CASE("cache-policy: defaults per tier and for lists, and forTier") {
   CHECK(sameTtl(p.hot, Ttl{300, 3600, 86400}));
   CHECK(sameTtl(p.warm, Ttl{300, 86400, 86400}));
   CHECK(sameTtl(p.cold, Ttl{300, 604800, 86400}));
+  CHECK(sameTtl(p.popular, Ttl{300, 604800, 604800}));
   CHECK(sameTtl(p.list, Ttl{60, 600, 3600}));
   CHECK(p.notFoundEdge == 60);
   CHECK(p.kvMinTtl == 60);
   CHECK(&p.forTier(Tier::Hot) == &p.hot);
   CHECK(&p.forTier(Tier::Warm) == &p.warm);
   CHECK(&p.forTier(Tier::Cold) == &p.cold);
+  CHECK(&p.forTier(Tier::Popular) == &p.popular);
   CHECK(p.forTier(tierOf("r2_archived")).edge == 604800);
+  // POPULAR is what the migrator recorded for content in R2; content back in D1 is HOT whatever
+  // posts.tier still says, and an archived post is COLD.
+  CHECK(tierOf("r2", "popular") == Tier::Popular);
+  CHECK(tierOf("r2", "warm") == Tier::Warm);
+  CHECK(tierOf("r2", "") == Tier::Warm);
+  CHECK(tierOf("d1", "popular") == Tier::Hot);
+  CHECK(tierOf("r2_archived", "popular") == Tier::Cold);
   // Older content may be kept longer at the edge, never shorter.
   CHECK(p.hot.edge < p.warm.edge);
   CHECK(p.warm.edge < p.cold.edge);
+  CHECK(p.popular.edge >= p.cold.edge);
+  CHECK(p.popular.staleWhileRevalidate > p.cold.staleWhileRevalidate);
 }
 
 TEST_CASE("cache-policy: kvExpiration is edge + SWR, never below KV's 60 s minimum") {
@@ -113,15 +124,17 @@ TEST_CASE("cache-policy: STAMP_TTL_SECONDS accepts 1..3600 and keeps 30 otherwis
   }
 }
 
-TEST_CASE("cache-policy: TTL_HOT/TTL_WARM/TTL_COLD/TTL_LIST are browser/edge/swr seconds") {
+TEST_CASE("cache-policy: TTL_HOT/TTL_WARM/TTL_COLD/TTL_POPULAR/TTL_LIST are browser/edge/swr seconds") {
   Config c = Config::fromVars(Json{{"TTL_HOT", "1/2/3"},
                                    {"TTL_WARM", "10/20/30"},
                                    {"TTL_COLD", "100/200/300"},
-                                   {"TTL_LIST", "0/0/0"}});
+                                   {"TTL_LIST", "0/0/0"},
+                                   {"TTL_POPULAR", "5/6/7"}});
   CHECK(sameTtl(c.cache.hot, Ttl{1, 2, 3}));
   CHECK(sameTtl(c.cache.warm, Ttl{10, 20, 30}));
   CHECK(sameTtl(c.cache.cold, Ttl{100, 200, 300}));
   CHECK(sameTtl(c.cache.list, Ttl{0, 0, 0}));
+  CHECK(sameTtl(c.cache.popular, Ttl{5, 6, 7}));
   // Each var sets only its own lifetimes.
   Config only = withVar("TTL_WARM", "7/8/9");
   CHECK(sameTtl(only.cache.warm, Ttl{7, 8, 9}));

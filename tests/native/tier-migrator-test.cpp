@@ -587,6 +587,10 @@ TEST_CASE("tier migrator: popular posts go to R2, stay there in the band, and co
   c.summary(c.migrate());
   CHECK(c.location("star") == "r2");
   CHECK(c.row("star")["tier"] == "popular");
+  // Served with the POPULAR edge lifetime (TTL_POPULAR: 7 days, and 7 days stale).
+  HttpResponse page = c.w.request("GET", kHost, "/blog/star");
+  REQUIRE(page.status == 200);
+  CHECK(page.header("cdn-cache-control") == "public, max-age=604800, stale-while-revalidate=604800");
   // 80/day: inside the band, nothing moves.
   c.w.sql("UPDATE posts SET views_30d = 2400, views_30d_at = ?1", {c.w.now});
   CHECK(bodyOf(c.migrate())["moves"].empty());
