@@ -34,9 +34,11 @@ struct Config {
   // content through R2: a cleared D1 copy would otherwise leave pages blank. Off, the cron makes
   // a dry run (it logs its plan) and the API accepts dry runs only.
   bool tierMigration = false;
-  int tierBatchSize = 100;               // TIER_BATCH_SIZE: posts read per D1 query (1-1000)
-  int tierMaxBatches = 20;               // TIER_MAX_BATCHES: batches examined per run (1-1000)
-  int tierMaxMoves = 100;                // TIER_MAX_MOVES: moves (and clears) per run (1-1000)
+  // A run's D1 queries from the Worker: 2 per batch, 2 per move, 1 per clear, a few more; the
+  // defaults keep it under 1,000, Workers Paid's limit per invocation (README).
+  int tierBatchSize = 200;               // TIER_BATCH_SIZE: posts read per D1 query (1-1000)
+  int tierMaxBatches = 50;               // TIER_MAX_BATCHES: batches examined per run (1-1000)
+  int tierMaxMoves = 250;                // TIER_MAX_MOVES: moves (and clears) per run (1-1000)
   int tierGraceSeconds = 86400;          // TIER_GRACE_SECONDS: old copies are cleared after this (0-2592000)
   std::string operatorTokenSha256;       // OPERATOR_TOKEN_SHA256: hex SHA-256 of the operator token
 

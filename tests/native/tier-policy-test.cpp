@@ -226,12 +226,14 @@ TEST_CASE("tier policy: thresholds are configuration") {
                                  {"OPERATOR_TOKEN_SHA256", "not-a-hash"}});
   CHECK(bad.tiers.popularEnterViews == 100);
   CHECK(bad.tiers.popularLeaveViews == 70);
-  CHECK(bad.tierBatchSize == 100);
+  CHECK(bad.tierBatchSize == 200);
   CHECK(bad.tierGraceSeconds == 86400);
   CHECK(bad.operatorTokenSha256.empty());
   Config defaults = Config::fromVars(Json::object());
   CHECK(defaults.tiers.warmMaxViews == 10);
-  CHECK(defaults.tierMaxMoves == 100);
+  CHECK(defaults.tierBatchSize == 200);
+  CHECK(defaults.tierMaxBatches == 50);
+  CHECK(defaults.tierMaxMoves == 250);
 }
 
 TEST_CASE("tier policy: views per day from the last flush, ageing when no flush came") {
