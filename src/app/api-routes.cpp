@@ -13,6 +13,7 @@
 #include "core/sha256.h"
 #include "http/json-body.h"
 #include "render/markdown.h"
+#include "tiers/migrator.h"
 
 namespace lattice {
 
@@ -133,7 +134,11 @@ Task<HttpResponse> deletePost(Context& cx, const Tenant& tenant, const std::stri
   if (!current.ok) co_return storageFailure(cx, "post read", current.error);
   if (current.rows.empty()) co_return postNotFound(slug);
   const std::string id = jsonString(current.rows[0], "id");
-  Written w = co_await writeAndStamp(cx, post_sql::remove(tenant.id, id), tenant);
+  // Its R2 objects and version history are collected by the migrator's clear pass once the
+  // grace period has passed (tier_clears, queued in the same transaction).
+  const UnixMillis dueAt = cx.now + UnixMillis(cx.config.tierGraceSeconds) * 1000;
+  Written w = co_await writeAndStamp(cx, post_sql::remove(tenant.id, id), tenant,
+                                     tiers::queueDeletedPostClear(tenant.id, id, dueAt));
   if (!w.write.ok) co_return storageFailure(cx, "post delete", w.write.error);
   if (w.write.changes == 0) co_return postNotFound(slug);
   co_await afterWrite(cx, w, nullptr);

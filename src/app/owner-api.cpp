@@ -68,18 +68,22 @@ Task<std::variant<Json, HttpResponse>> readJsonBody(Context& cx) {
   return lattice::readJsonBody(cx.io, cx.request, cx.config.maxMarkdownBytes + cx.config.maxJsonOverheadBytes);
 }
 
-Task<Written> writeAndStamp(Context& cx, SqlStatement statement, const Tenant& tenant) {
+Task<Written> writeAndStamp(Context& cx, SqlStatement statement, const Tenant& tenant,
+                            std::optional<SqlStatement> alongside) {
   std::vector<SqlStatement> batch;
   batch.push_back(std::move(statement));
+  if (alongside) batch.push_back(std::move(*alongside));
+  const size_t reads = batch.size();
   for (auto& q : TenantState::readQueries(tenant.subdomain, cx.now)) batch.push_back(std::move(q));
   D1BatchResult r = co_await cx.io.batch(std::move(batch));
   Written w;
-  if (!r.ok || r.results.size() != 3) {
+  if (!r.ok || r.results.size() != reads + 2) {
     w.write.error = r.error.empty() ? "d1 batch returned no results" : r.error;
     co_return w;
   }
   w.write = std::move(r.results[0]);
-  TenantState::Kept state = TenantState::fromResults(tenant.subdomain, {r.results[1], r.results[2]}, cx.now);
+  TenantState::Kept state =
+      TenantState::fromResults(tenant.subdomain, {r.results[reads], r.results[reads + 1]}, cx.now);
   w.stamp = std::move(state.stamp);
   w.tenantRow = std::move(state.row);
   co_return w;

@@ -33,13 +33,15 @@ Task<std::variant<Json, HttpResponse>> readJsonBody(Context& cx);
 
 HttpResponse methodNotAllowed(std::string allow);
 
-// A write, and the tenant's stamp and row just after it, in one D1 transaction.
+// A write, and the tenant's stamp and row just after it, in one D1 transaction. `alongside`
+// runs in the same transaction right after the write (its result is not kept).
 struct Written {
   D1Result write;
   cache::Stamp stamp;
   Json tenantRow;
 };
-Task<Written> writeAndStamp(Context& cx, SqlStatement statement, const Tenant& tenant);
+Task<Written> writeAndStamp(Context& cx, SqlStatement statement, const Tenant& tenant,
+                            std::optional<SqlStatement> alongside = std::nullopt);
 
 // After a write that changed something: this location's stamp becomes the one just read (its
 // next page view sees the write, with no D1 read), the TenantDO is told (every location that

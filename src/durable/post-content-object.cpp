@@ -318,12 +318,41 @@ Task<HttpResponse> moveToD1(ObjectContext& ox, const Ident& id, MoveLedger& ledg
   co_return moved(true, "d1", std::nullopt, row);
 }
 
+// The post was deleted (its clear was queued with the delete, and is due once the grace period
+// has passed): every R2 object it ever had and its whole version history go. The objects are
+// known from the ledger, which remembers each key before its first put.
+Task<HttpResponse> forgetDeletedPost(ObjectContext& ox, const Ident& id, MoveLedger& ledger) {
+  Json deleted = Json::array();
+  for (const ContentObjectRecord& object : ledger.all()) {
+    std::string error;
+    const bool gone = co_await r2Delete(ox.io, object.key, &error);
+    if (!gone) co_return unavailable(ox, "r2 delete", error);
+    ledger.forget(object.key);
+    deleted.push_back(object.key);
+  }
+  VersionStore store(ox.sql);
+  const long long versions = store.clear();
+  if (versions < 0) co_return errorResponse({500, "object.storage_failed", "the version history could not be cleared", ""});
+  ox.io.log("info", "deleted post's content collected",
+            {{"post", id.postId}, {"deleted", deleted}, {"versions", versions}});
+  Json body = Json::object();
+  body["post"] = "deleted";
+  body["d1_copy"] = "none";
+  body["deleted"] = std::move(deleted);
+  body["waiting"] = Json::array();
+  body["versions_cleared"] = versions;
+  co_return jsonResponse(200, body);
+}
+
 // The old copies, once the grace period has passed: the D1 copy of content that R2 holds
 // (after checking R2 once more), and the R2 objects D1 no longer points at.
 Task<HttpResponse> clearOldCopies(ObjectContext& ox, const Ident& id, MoveLedger& ledger, long long graceMs) {
   Loaded l = co_await loadRow(ox, id);
   if (!l.ok) co_return unavailable(ox, "post read", l.error);
-  if (!l.found) co_return postNotFound(id);
+  if (!l.found) {
+    Task<HttpResponse> forget = forgetDeletedPost(ox, id, ledger);
+    co_return co_await forget;
+  }
   const ContentRow& row = l.row;
   const std::optional<std::string> pointer = row.inR2() ? row.r2Key : std::nullopt;
   ledger.releaseAllBut(pointer, ox.now);

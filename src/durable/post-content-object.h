@@ -21,7 +21,9 @@
 //                            into D1 (storage_location 'd1', r2_key NULL)
 //   POST /migrate/clear      {grace_seconds?}: after the grace period (default 1 day), drop the D1
 //                            copy of content in R2 (once R2 verifies) and delete the R2 objects D1
-//                            no longer points at
+//                            no longer points at. When the post is gone from D1 (deleted; the
+//                            delete queued this clear), every R2 object it had and its version
+//                            history go: {post: "deleted", deleted: [keys], versions_cleared}
 //
 // Every move step is idempotent: a rerun after a crash at any step finishes the move, and the
 // post stays readable with the right hash throughout. Moves of one post hold a lease (409

@@ -211,4 +211,10 @@ long long VersionStore::textParts() {
   return r.ok && !r.rows.empty() ? jsonInt(r.rows[0], "n") : 0;
 }
 
+long long VersionStore::clear() {
+  SqlRows versions = sql_.exec("DELETE FROM post_versions RETURNING version");
+  if (!versions.ok || !sql_.exec("DELETE FROM version_texts").ok) return -1;
+  return static_cast<long long>(versions.rows.size());
+}
+
 }  // namespace lattice

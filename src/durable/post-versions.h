@@ -71,6 +71,9 @@ class VersionStore {
   std::optional<PostVersion> get(long long version, bool* corrupt = nullptr);
   // How many text rows (parts) are stored, for tests of the bound.
   long long textParts();
+  // Forgets the whole history (the post was deleted): the number of versions dropped, or -1
+  // when SQL failed.
+  long long clear();
 
  private:
   Sql& sql_;

@@ -64,6 +64,12 @@ SqlStatement queueClear(const std::string& tenantId, const std::string& postId, 
              ON CONFLICT (post_id) DO UPDATE SET due_at = max(due_at, excluded.due_at))",
           Json::array({postId, tenantId, dueAt})};
 }
+SqlStatement queueClearIfDeleted(const std::string& tenantId, const std::string& postId, UnixMillis dueAt) {
+  return {R"(INSERT INTO tier_clears (post_id, tenant_id, due_at)
+             SELECT ?1, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM posts WHERE id = ?1)
+             ON CONFLICT (post_id) DO UPDATE SET due_at = max(due_at, excluded.due_at))",
+          Json::array({postId, tenantId, dueAt})};
+}
 SqlStatement dueClears(UnixMillis now, int limit) {
   return {"SELECT post_id, tenant_id FROM tier_clears WHERE due_at <= ?1 ORDER BY due_at, post_id LIMIT ?2",
           Json::array({now, limit})};
@@ -548,6 +554,10 @@ class Run {
 };
 
 }  // namespace
+
+SqlStatement queueDeletedPostClear(const std::string& tenantId, const std::string& postId, UnixMillis dueAt) {
+  return sql::queueClearIfDeleted(tenantId, postId, dueAt);
+}
 
 Task<MigratorOutcome> runMigrator(Context& cx, MigratorRun run) {
   Run r(cx, std::move(run));

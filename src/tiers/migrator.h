@@ -65,6 +65,11 @@ struct MigratorOutcome {
 // not a tenant's request: it scans every tenant's posts; each move names its tenant).
 Task<MigratorOutcome> runMigrator(Context& cx, MigratorRun run);
 
+// Queues the collection of a deleted post's content (every R2 object it had, its version
+// history), due once the grace period has passed; runs in the delete's own transaction, after
+// the DELETE, and queues nothing if the post is still there.
+SqlStatement queueDeletedPostClear(const std::string& tenantId, const std::string& postId, UnixMillis dueAt);
+
 // A run's lease lasts this long: a run that died holds up the next one no longer than this.
 inline constexpr long long kRunLeaseMs = 15LL * 60 * 1000;
 

@@ -610,3 +610,62 @@ TEST_CASE("tier migrator: popular posts go to R2, stay there in the band, and co
   c.expectServed("star");
   c.expectNoOrphans();
 }
+
+TEST_CASE("tier migrator: a deleted post's R2 objects and version history are collected after the grace period") {
+  Catalog c(varsWith({{"TIER_GRACE_SECONDS", "86400"}}));
+  c.add("quiet", 90, 60, 2);  // goes to R2
+  c.add("fresh", 3, 3);       // stays in D1
+  REQUIRE(c.summary(c.migrate())["moved_to_r2"] == 1);
+  c.w.now += kDay + 1;
+  REQUIRE(c.summary(c.migrate())["cleared_d1_copies"] == 1);
+  REQUIRE(c.r2Objects("quiet") == 1);
+  const std::string quietObject = lattice::postContentObjectName(c.tenant, c.ids["quiet"]);
+  const std::string freshObject = lattice::postContentObjectName(c.tenant, c.ids["fresh"]);
+  auto versions = [&c](const std::string& object) {
+    return jsonInt(c.w.objectSql(object, "SELECT count(*) AS n FROM post_versions")[0], "n");
+  };
+  REQUIRE(versions(quietObject) == 1);
+  REQUIRE(versions(freshObject) == 1);
+
+  for (const char* slug : {"quiet", "fresh"}) REQUIRE(c.w.api("DELETE", kHost, std::string("/api/posts/") + slug, c.token).status == 204);
+  // Queued with the delete, due after the grace period.
+  Json queued = c.w.sql("SELECT post_id, tenant_id, due_at FROM tier_clears ORDER BY post_id");
+  REQUIRE(queued.size() == 2);
+  for (const Json& q : queued) {
+    CHECK(q["tenant_id"] == c.tenant);
+    CHECK(q["due_at"] == c.w.now + kDay);
+  }
+  // Not yet: the object is kept through the grace period.
+  Json early = c.summary(c.migrate());
+  CHECK(early["deleted_objects"] == 0);
+  CHECK(c.r2Objects("quiet") == 1);
+  CHECK(versions(quietObject) == 1);
+
+  c.w.now += kDay + 1;
+  Json s = c.summary(c.migrate());
+  CHECK(s["errors"] == 0);
+  CHECK(s["deleted_objects"] == 1);
+  CHECK(c.r2Objects("quiet") == 0);
+  CHECK(c.r2Objects("fresh") == 0);
+  CHECK(versions(quietObject) == 0);
+  CHECK(versions(freshObject) == 0);
+  CHECK(jsonInt(c.w.objectSql(quietObject, "SELECT count(*) AS n FROM version_texts")[0], "n") == 0);
+  CHECK(jsonInt(c.w.objectSql(quietObject, "SELECT count(*) AS n FROM content_objects")[0], "n") == 0);
+  CHECK(c.w.count("tier_clears") == 0);
+  CHECK(c.logsSaying("deleted post's content collected") == 2);
+}
+
+TEST_CASE("tier migrator: a delete that fails queues no collection") {
+  Catalog c(varsWith({{"TIER_GRACE_SECONDS", "86400"}}));
+  c.add("kept", 90, 60, 2);
+  c.w.fault = [](const Json& e) -> std::optional<Json> {
+    if (jsonString(e, "kind") == "d1.batch") return Json{{"ok", false}, {"error", "D1_ERROR: injected"}};
+    return std::nullopt;
+  };
+  HttpResponse r = c.w.api("DELETE", kHost, "/api/posts/kept", c.token);
+  c.w.fault = nullptr;
+  CHECK(r.status == 503);
+  CHECK(errorOf(r)["code"] == "storage.unavailable");
+  CHECK(c.w.count("tier_clears") == 0);
+  CHECK(c.row("kept")["storage_location"] == "d1");
+}
