@@ -10,8 +10,9 @@
 // 2. Runs the cron event (`scheduled`) until steady state: a whole pass over the posts in which
 //    nothing moves, followed by an empty clear queue. After each run the clock moves one day
 //    (the grace period passes, old copies are cleared). By default the catalog is stationary:
-//    every post's dates move with the clock (its age and its traffic stay what they were), so
-//    the steady state is that of this catalog, not of a catalog that aged for months.
+//    the dates of every post whose tier can still depend on time move with the clock (its age
+//    and its traffic stay what they were), so the steady state is that of this catalog, not of
+//    a catalog that aged for months.
 // 3. Checks every post: readable from storage with the hash it was generated with; no orphans.
 // 4. Prints a table and writes bench/results/tiers.json.
 #define DOCTEST_CONFIG_IMPLEMENT
@@ -300,7 +301,8 @@ std::vector<Generated> buildCatalog(TestWorld& w, const Options& o, Rng& r, std:
     const size_t target = size_t(std::clamp(r.lognormal(3000, 0.9), 500.0, 200000.0));
     const std::string title = sentence(r, 3 + int(r.below(6)));
     std::string md = synthMarkdown(r, target, title.substr(0, title.size() - 1));
-    if (md.size() > 200000) md.resize(200000);  // ASCII tail only near the end? keep valid UTF-8:
+    // At most 200 KB, cut at a UTF-8 boundary.
+    if (md.size() > 200000) md.resize(200000);
     while (!md.empty() && (static_cast<unsigned char>(md.back()) & 0xC0) == 0x80) md.pop_back();
     if (!md.empty() && static_cast<unsigned char>(md.back()) >= 0xC0) md.pop_back();
 
