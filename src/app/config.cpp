@@ -72,7 +72,8 @@ void readTiers(const Json& vars, Config& c) {
   views("TIER_POPULAR_LEAVE_VIEWS", t.popularLeaveViews);
   if (t.consistent()) c.tiers = t;
   const std::string migration = lowerString(vars, "TIER_MIGRATION");
-  c.tierMigration = migration == "on" || migration == "1" || migration == "true";
+  if (migration == "off" || migration == "0" || migration == "false") c.tierMigration = false;
+  else if (migration == "on" || migration == "1" || migration == "true") c.tierMigration = true;
   if (auto v = positiveVar(vars, "TIER_BATCH_SIZE"); v > 0 && v <= 1000) c.tierBatchSize = int(v);
   if (auto v = positiveVar(vars, "TIER_MAX_BATCHES"); v > 0 && v <= 1000) c.tierMaxBatches = int(v);
   if (auto v = positiveVar(vars, "TIER_MAX_MOVES"); v > 0 && v <= 1000) c.tierMaxMoves = int(v);

@@ -27,13 +27,12 @@ struct Config {
   int commentsPerMinute = 10;            // COMMENTS_PER_MINUTE: comments per reader per post
   int commentsFlushSeconds = 30;         // COMMENTS_FLUSH_SECONDS: comments reach D1 within this
   int reactionsFlushSeconds = 300;       // REACTIONS_FLUSH_SECONDS: reaction counts reach D1 within this
-  cache::CachePolicy cache;              // CACHE_MODE, STAMP_TTL_SECONDS, TTL_HOT/WARM/COLD/LIST
+  cache::CachePolicy cache;              // CACHE_MODE, STAMP_TTL_SECONDS, TTL_HOT/WARM/COLD/POPULAR/LIST
   tiers::Thresholds tiers;               // TIER_* thresholds of the tier policy (src/tiers/policy.h)
   // The tier migrator (src/tiers/migrator.h).
-  // TIER_MIGRATION=on lets the migrator move content. Off (the default) until public pages read
-  // content through R2: a cleared D1 copy would otherwise leave pages blank. Off, the cron makes
-  // a dry run (it logs its plan) and the API accepts dry runs only.
-  bool tierMigration = false;
+  // TIER_MIGRATION (default on) lets the migrator move content. Off, the cron makes a dry run
+  // (it logs its plan) and the API accepts dry runs only.
+  bool tierMigration = true;
   // A run's D1 queries from the Worker: 2 per batch, 2 per move, 1 per clear, a few more; the
   // defaults keep it under 1,000, Workers Paid's limit per invocation (README).
   int tierBatchSize = 200;               // TIER_BATCH_SIZE: posts read per D1 query (1-1000)

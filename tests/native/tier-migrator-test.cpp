@@ -237,10 +237,11 @@ TEST_CASE("tier migrator: the cron event runs it") {
   CHECK_FALSE(has(fake.body, "summary"));
 }
 
-TEST_CASE("tier migrator: off by default: the cron and the API only plan") {
-  Json vars = varsWith();
-  vars.erase("TIER_MIGRATION");
-  Catalog c(vars);
+TEST_CASE("tier migrator: on by default; TIER_MIGRATION off: the cron and the API only plan") {
+  CHECK(lattice::Config::fromVars(Json::object()).tierMigration);
+  CHECK(lattice::Config::fromVars({{"TIER_MIGRATION", "sometimes"}}).tierMigration);
+  CHECK_FALSE(lattice::Config::fromVars({{"TIER_MIGRATION", "OFF"}}).tierMigration);
+  Catalog c(varsWith({{"TIER_MIGRATION", "off"}}));
   c.add("quiet", 90, 60, 2);
   const Json before = snapshot(c.w);
   HttpResponse cron = c.w.scheduled();
