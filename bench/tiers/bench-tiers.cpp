@@ -63,7 +63,8 @@ struct Options {
   std::string out = "bench/results/tiers.json";
   std::string prices = "bench/prices.json";
   bool check = false;
-  int maxRuns = 400;
+  int maxRuns = 1000;
+  long long maxMoves = 0;  // --max-moves: TIER_MAX_MOVES for the run (0: the shipped default)
   bool stationary = true;  // --aging stationary|real
   bool quiet = false;
 };
@@ -71,7 +72,8 @@ struct Options {
 [[noreturn]] void usage(const std::string& why) {
   std::cerr << "bench-tiers: " << why << "\n"
             << "usage: lattice_bench_tiers [--posts N] [--tenants N] [--seed N] [--out FILE] [--prices FILE]\n"
-            << "                           [--max-runs N] [--aging stationary|real] [--check] [--quiet]\n";
+            << "                           [--max-runs N] [--max-moves N] [--aging stationary|real] [--check]\n"
+            << "                           [--quiet]\n";
   std::exit(2);
 }
 
@@ -103,6 +105,7 @@ Options parseOptions(int argc, char** argv) {
     else if (name == "--out") o.out = value();
     else if (name == "--prices") o.prices = value();
     else if (name == "--max-runs") o.maxRuns = int(number(value()));
+    else if (name == "--max-moves") o.maxMoves = number(value());
     else if (name == "--aging") {
       std::string v = value();
       if (v != "stationary" && v != "real") usage("--aging is stationary or real");
@@ -460,15 +463,13 @@ int main(int argc, char** argv) {
   const double d1Price = price("d1_storage_gb_month"), r2Price = price("r2_storage_gb_month");
   constexpr double kGb = 1e9;  // Cloudflare bills decimal gigabytes (bench/prices.json notes)
 
-  // The Worker's configuration: wrangler.toml's defaults, with the migrator on and the run sizes
-  // that ship with it (200 posts a batch, 50 batches, 1,000 moves a run).
+  // The Worker's configuration: the shipped defaults (200 posts a batch, 50 batches, 250 moves
+  // and 250 clears a run, one day's grace), with the migrator on; --max-moves N sets
+  // TIER_MAX_MOVES, as an operator draining a backlog with POST /api/admin/migrate might.
   Json vars = {{"BASE_DOMAIN", "blog.example.com"},
                {"TIER_MIGRATION", "on"},
-               {"OPERATOR_TOKEN_SHA256", sha256Hex(kOperator)},
-               {"TIER_GRACE_SECONDS", "86400"},
-               {"TIER_BATCH_SIZE", "200"},
-               {"TIER_MAX_BATCHES", "50"},
-               {"TIER_MAX_MOVES", "1000"}};
+               {"OPERATOR_TOKEN_SHA256", sha256Hex(kOperator)}};
+  if (o.maxMoves > 0) vars["TIER_MAX_MOVES"] = std::to_string(o.maxMoves);
   TestWorld w(vars);
   const auto& cfg = w.engine.config();
   Rng rng(o.seed);
