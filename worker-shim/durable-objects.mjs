@@ -125,3 +125,9 @@ export class PostContentDO extends LatticeObject {
 export class LimiterDO extends LatticeObject {
   static className = "LimiterDO";
 }
+
+// One per reader, named "feed:{readerId}": the reader's Meadow feed and the hibernating
+// WebSockets of their open Meadow pages.
+export class FeedDO extends LatticeObject {
+  static className = "FeedDO";
+}

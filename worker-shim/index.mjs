@@ -3,7 +3,7 @@
 import { discardAfterTrap, getEngine } from "./engine.mjs";
 import { jsonToResponse, run } from "./interpreter.mjs";
 
-export { LimiterDO, PostContentDO, PostMetaDO, TenantDO } from "./durable-objects.mjs";
+export { FeedDO, LimiterDO, PostContentDO, PostMetaDO, TenantDO } from "./durable-objects.mjs";
 
 function randomHex(bytes) {
   const buf = crypto.getRandomValues(new Uint8Array(bytes));

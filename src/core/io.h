@@ -70,6 +70,7 @@ inline constexpr const char* kTenants = "TENANT_DO";
 inline constexpr const char* kPostMeta = "POST_META_DO";
 inline constexpr const char* kPostContent = "POST_CONTENT_DO";
 inline constexpr const char* kLimiter = "LIMITER_DO";
+inline constexpr const char* kFeeds = "FEED_DO";
 }  // namespace binding
 
 class Io {

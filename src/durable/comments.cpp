@@ -4,7 +4,7 @@
 #include <array>
 #include <cstdint>
 
-#include "core/sha256.h"
+#include "core/sealed-token.h"
 #include "core/time.h"
 #include "render/comment-markdown.h"
 #include "render/html-escape.h"
@@ -88,7 +88,6 @@ constexpr const char* kD1Hide = R"(
   UPDATE comments SET hidden = ?2 WHERE id = ?1 AND tenant_id = ?3 AND post_id = ?4)";
 
 constexpr std::string_view kCursorSalt = "lattice.comment-cursor:";
-constexpr char kBase64Url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 ApiError bad(std::string code, std::string message, std::string field, int status = 400) {
   return ApiError{status, std::move(code), std::move(message), std::move(field)};
@@ -146,20 +145,12 @@ Comment commentFromRow(const Json& row) {
   return c;
 }
 
-std::array<uint8_t, 12> cursorBytes(long long seq) {
-  std::array<uint8_t, 12> bytes{};
+// The cursor's payload: the seq as 8 big-endian bytes.
+std::string cursorPayload(long long seq) {
+  std::string bytes(8, '\0');
   const auto value = static_cast<uint64_t>(seq);
-  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<uint8_t>(value >> (56 - 8 * i));
-  std::string salted(kCursorSalt);
-  salted.append(reinterpret_cast<const char*>(bytes.data()), 8);
-  const auto digest = sha256(salted);
-  std::copy(digest.begin(), digest.begin() + 4, bytes.begin() + 8);
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>(value >> (56 - 8 * i));
   return bytes;
-}
-
-int base64UrlValue(char c) {
-  const char* p = std::find(kBase64Url, kBase64Url + 64, c);
-  return p == kBase64Url + 64 ? -1 : static_cast<int>(p - kBase64Url);
 }
 
 }  // namespace
@@ -342,35 +333,16 @@ std::vector<std::string> commentIds(const std::vector<SqlStatement>& statements)
   return ids;
 }
 
-std::string commentCursor(long long seq) {
-  const auto bytes = cursorBytes(seq);
-  std::string out;
-  out.reserve(16);
-  for (size_t i = 0; i < bytes.size(); i += 3) {
-    const uint32_t n = (uint32_t{bytes[i]} << 16) | (uint32_t{bytes[i + 1]} << 8) | bytes[i + 2];
-    for (int shift = 18; shift >= 0; shift -= 6) out.push_back(kBase64Url[(n >> shift) & 63]);
-  }
-  return out;
-}
+std::string commentCursor(long long seq) { return sealToken(kCursorSalt, cursorPayload(seq)); }
 
 std::optional<long long> parseCommentCursor(std::string_view cursor) {
   if (cursor.size() != 16) return std::nullopt;
-  std::array<uint8_t, 12> bytes{};
-  for (size_t i = 0, b = 0; i < cursor.size(); i += 4, b += 3) {
-    uint32_t n = 0;
-    for (size_t k = 0; k < 4; ++k) {
-      const int v = base64UrlValue(cursor[i + k]);
-      if (v < 0) return std::nullopt;
-      n = (n << 6) | static_cast<uint32_t>(v);
-    }
-    bytes[b] = static_cast<uint8_t>(n >> 16);
-    bytes[b + 1] = static_cast<uint8_t>(n >> 8);
-    bytes[b + 2] = static_cast<uint8_t>(n);
-  }
+  auto payload = openToken(kCursorSalt, cursor);
+  if (!payload || payload->size() != 8) return std::nullopt;
   uint64_t value = 0;
-  for (int i = 0; i < 8; ++i) value = (value << 8) | bytes[i];
+  for (unsigned char c : *payload) value = (value << 8) | c;
   const auto seq = static_cast<long long>(value);
-  if (seq < 0 || cursorBytes(seq) != bytes) return std::nullopt;
+  if (seq < 0) return std::nullopt;
   return seq;
 }
 

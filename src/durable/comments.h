@@ -139,8 +139,8 @@ class CommentStore {
 // The comment ids of a pendingInserts() batch (params[0] of each statement), in order.
 std::vector<std::string> commentIds(const std::vector<SqlStatement>& statements);
 
-// The opaque page cursor after `seq`: base64url (no padding) of the 8-byte big-endian seq and 4
-// bytes of SHA-256 over it, 16 characters. parseCommentCursor() returns the seq, or nullopt for
+// The opaque page cursor after `seq`: sealToken (core/sealed-token.h) of the 8-byte big-endian
+// seq, i.e. base64url of the seq and 4 bytes of salted SHA-256 over it, 16 characters. parseCommentCursor() returns the seq, or nullopt for
 // anything else (wrong length or alphabet, checksum mismatch, negative).
 std::string commentCursor(long long seq);
 std::optional<long long> parseCommentCursor(std::string_view cursor);

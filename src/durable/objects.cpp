@@ -1,5 +1,6 @@
 #include "durable/object-context.h"
 
+#include "durable/feed-object.h"
 #include "durable/limiter-object.h"
 #include "durable/post-content-object.h"
 #include "durable/post-meta-object.h"
@@ -9,12 +10,13 @@
 namespace lattice {
 
 Task<HttpResponse> handleObject(ObjectContext& ox) {
-  if (ox.socket && ox.className != "PostMetaDO")
+  if (ox.socket && ox.className != "PostMetaDO" && ox.className != "FeedDO")
     co_return errorResponse({400, "object.no_sockets", "this object accepts no WebSockets", ""});
   if (ox.className == "TenantDO") co_return co_await handleTenantObject(ox);
   if (ox.className == "PostMetaDO") co_return co_await handlePostMetaObject(ox);
   if (ox.className == "PostContentDO") co_return co_await handlePostContentObject(ox);
   if (ox.className == "LimiterDO") co_return co_await handleLimiterObject(ox);
+  if (ox.className == "FeedDO") co_return co_await handleFeedObject(ox);
   co_return errorResponse({500, "object.unknown_class", "no Durable Object class '" + ox.className + "'", ""});
 }
 

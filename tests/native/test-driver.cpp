@@ -34,6 +34,7 @@ std::string classOfBinding(const std::string& binding) {
   if (binding == "POST_META_DO") return "PostMetaDO";
   if (binding == "POST_CONTENT_DO") return "PostContentDO";
   if (binding == "LIMITER_DO") return "LimiterDO";
+  if (binding == "FEED_DO") return "FeedDO";
   return "";
 }
 }  // namespace
@@ -85,6 +86,21 @@ std::string TestWorld::connect(const std::string& host, const std::string& path,
   lastAccepted_.clear();
   HttpResponse r = request("GET", host, path, headers);
   connectHeaders_.clear();
+  if (r.status != 101) {
+    if (refused) *refused = r;
+    return "";
+  }
+  return lastAccepted_;
+}
+
+std::string TestWorld::connectObject(const std::string& binding, const std::string& name, const std::string& path,
+                                     std::map<std::string, std::string> headers, HttpResponse* refused) {
+  headers["upgrade"] = "websocket";
+  headers["connection"] = "Upgrade";
+  Json h = Json::object();
+  for (const auto& [k, v] : headers) h[k] = v;
+  lastAccepted_.clear();
+  HttpResponse r = callObject(binding, name, {{"method", "GET"}, {"path", path}, {"headers", h}});
   if (r.status != 101) {
     if (refused) *refused = r;
     return "";

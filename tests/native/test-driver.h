@@ -76,6 +76,11 @@ class TestWorld {
   // would; returns the new socket's tag ("" when refused, with the response in `refused`).
   std::string connect(const std::string& host, const std::string& path, const std::string& origin,
                       HttpResponse* refused = nullptr, std::map<std::string, std::string> headers = {});
+  // Opens a WebSocket straight to an object's route, as the Worker's do.connect would after its
+  // own checks (`headers` are the internal ones, e.g. x-lattice-reader); returns the new
+  // socket's tag ("" when refused, with the response in `refused`).
+  std::string connectObject(const std::string& binding, const std::string& name, const std::string& path,
+                            std::map<std::string, std::string> headers = {}, HttpResponse* refused = nullptr);
   // Delivers a frame to the socket's object (a text frame, or `binaryBytes` of binary).
   void socketSend(const std::string& id, const std::string& text, long long binaryBytes = -1);
   // The client closes the socket.

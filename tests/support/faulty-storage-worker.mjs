@@ -23,7 +23,7 @@
 // TEST_CLOCK_OFFSET_MS (a var) sets the clock offset from the start, e.g. after a restart.
 import worker, { PostContentDO as PostContentBase } from "../../worker-shim/index.mjs";
 
-export { LimiterDO, PostMetaDO, TenantDO } from "../../worker-shim/index.mjs";
+export { FeedDO, LimiterDO, PostMetaDO, TenantDO } from "../../worker-shim/index.mjs";
 
 const realNow = Date.now;
 let varOffset = 0;

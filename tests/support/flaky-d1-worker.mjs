@@ -4,7 +4,7 @@
 // (counted per isolate, so a restart starts over). The Worker's own D1 is untouched.
 import worker, { TenantDO as TenantBase, PostMetaDO as PostMetaBase } from "../../worker-shim/index.mjs";
 
-export { PostContentDO, LimiterDO } from "../../worker-shim/index.mjs";
+export { PostContentDO, LimiterDO, FeedDO } from "../../worker-shim/index.mjs";
 
 const failuresLeft = {};
 

@@ -29,7 +29,7 @@ function lagging(kv) {
   };
 }
 
-export { TenantDO, PostMetaDO, PostContentDO, LimiterDO } from "../../worker-shim/index.mjs";
+export { TenantDO, PostMetaDO, PostContentDO, LimiterDO, FeedDO } from "../../worker-shim/index.mjs";
 
 export default {
   fetch(request, env, ctx) {

@@ -23,7 +23,7 @@ function slow(db) {
   };
 }
 
-export { TenantDO, PostMetaDO, PostContentDO, LimiterDO } from "../../worker-shim/index.mjs";
+export { TenantDO, PostMetaDO, PostContentDO, LimiterDO, FeedDO } from "../../worker-shim/index.mjs";
 
 export default {
   fetch(request, env, ctx) {

@@ -74,6 +74,7 @@ export class World {
         POST_META_DO: { className: "PostMetaDO", useSQLite: true },
         POST_CONTENT_DO: { className: "PostContentDO", useSQLite: true },
         LIMITER_DO: { className: "LimiterDO", useSQLite: true },
+        FEED_DO: { className: "FeedDO", useSQLite: true },
       },
       durableObjectsPersist: join(state, "v3", "do"),
       cf: false,
