@@ -85,6 +85,7 @@ Task<HttpResponse> createPostFrom(Context& cx, const Tenant& tenant, const PostI
   if (!w.write.ok) co_return storageFailure(cx, "post insert", w.write.error);
   if (w.write.changes == 0) co_return slugTaken(post.slug);
   co_await afterWrite(cx, w, &post);
+  if (post.status == "published") fanOutPost(cx, tenant.id, post.id, true);
   cx.io.log("info", "post created", {{"tenant", tenant.subdomain}, {"slug", post.slug}, {"id", post.id}});
   HttpResponse res = jsonResponse(201, {{"post", post.toJson(true)}});
   res.set("location", "/api/posts/" + post.slug);
@@ -97,6 +98,7 @@ Task<HttpResponse> updatePostFrom(Context& cx, const Tenant& tenant, const std::
   if (current.rows.empty()) co_return postNotFound(slug);
   Post post = Post::fromRow(current.rows[0]);
   const long long baseVersion = post.version;
+  const bool wasPublished = post.status == "published";
   if (in.expectedVersion && *in.expectedVersion != baseVersion)
     co_return errorResponse({409, "post.version_conflict",
                              "the post is at version " + std::to_string(baseVersion) + ", not " +
@@ -123,6 +125,7 @@ Task<HttpResponse> updatePostFrom(Context& cx, const Tenant& tenant, const std::
   post.version = baseVersion + 1;
   post.storageLocation = "d1";  // an update brings the content back to D1 (post_sql::update)
   co_await afterWrite(cx, w, &post);
+  if (wasPublished || post.status == "published") fanOutPost(cx, tenant.id, post.id, post.status == "published");
   cx.io.log("info", "post updated", {{"tenant", tenant.subdomain}, {"slug", post.slug}, {"version", post.version}});
   co_return jsonResponse(200, {{"post", post.toJson(true)}});
 }
@@ -134,6 +137,7 @@ Task<HttpResponse> deletePost(Context& cx, const Tenant& tenant, const std::stri
   if (!current.ok) co_return storageFailure(cx, "post read", current.error);
   if (current.rows.empty()) co_return postNotFound(slug);
   const std::string id = jsonString(current.rows[0], "id");
+  const bool wasPublished = jsonString(current.rows[0], "status") == "published";
   // Its R2 objects and version history are collected by the migrator's clear pass once the
   // grace period has passed (tier_clears, queued in the same transaction).
   const UnixMillis dueAt = cx.now + UnixMillis(cx.config.tierGraceSeconds) * 1000;
@@ -142,6 +146,7 @@ Task<HttpResponse> deletePost(Context& cx, const Tenant& tenant, const std::stri
   if (!w.write.ok) co_return storageFailure(cx, "post delete", w.write.error);
   if (w.write.changes == 0) co_return postNotFound(slug);
   co_await afterWrite(cx, w, nullptr);
+  if (wasPublished) fanOutPost(cx, tenant.id, id, false);
   cx.io.log("info", "post deleted", {{"tenant", tenant.subdomain}, {"slug", slug}, {"id", id}});
   HttpResponse res;
   res.status = 204;

@@ -50,6 +50,9 @@ Task<HttpResponse> route(Context& cx) {
   // Reader sign-up is platform-wide: answered on every host.
   if (segments->size() == 2 && (*segments)[0] == "api" && (*segments)[1] == "readers")
     co_return co_await handleReadersApi(cx);
+  // Meadow, a reader's feed: platform-wide too.
+  if (segments->size() >= 2 && (*segments)[0] == "api" && (*segments)[1] == "meadow")
+    co_return co_await handleMeadowApi(cx, *segments);
   // The tier migrator, for an operator: platform-wide too.
   if (segments->size() == 3 && (*segments)[0] == "api" && (*segments)[1] == "admin" && (*segments)[2] == "migrate")
     co_return co_await handleAdminMigrate(cx);

@@ -23,6 +23,7 @@ struct Config {
   int eventsFlushSeconds = 30;           // EVENTS_FLUSH_SECONDS: analytics wait at most this long
   size_t maxEventsBodyBytes = 64 << 10;  // POST /api/events bodies are bounded before parsing
   int readerSignupsPerMinute = 60;       // READER_SIGNUPS_PER_MINUTE: POST /api/readers per client address
+  int feedActiveDays = 14;               // FEED_ACTIVE_DAYS: publishing fans out to readers active this recently
   int reactionsPerMinute = 30;           // REACTIONS_PER_MINUTE: toggles per reader per post
   int commentsPerMinute = 10;            // COMMENTS_PER_MINUTE: comments per reader per post
   int commentsFlushSeconds = 30;         // COMMENTS_FLUSH_SECONDS: comments reach D1 within this

@@ -25,6 +25,9 @@ constexpr size_t kMaxRebuildPosts = 5000;            // FEED_MAX_ITEMS at most; 
 constexpr int kDefaultLimit = 20;
 constexpr int kMaxLimit = 50;
 constexpr size_t kMaxSockets = 32;                   // one reader's open Meadow pages
+constexpr long long kDayMs = 24LL * 60 * 60 * 1000;
+constexpr long long kTouchEveryMs = kDayMs;          // readers.feed_read_at is kept to the day
+constexpr long long kTouchRetryMs = 60 * 1000;
 const char* const kPing = R"({"type":"ping"})";
 const char* const kPong = R"({"type":"pong"})";
 
@@ -204,6 +207,46 @@ Task<HttpResponse> rebuild(ObjectContext& ox, FeedStore& store, const Json& body
 
 // ---- reading ----
 
+// A feed the Worker must rebuild from D1 before reading it (409 feed.stale): one that was never
+// built and holds no follow (a new object, or one whose follow call failed after D1 took it), or
+// one whose reader stayed away longer than FEED_ACTIVE_DAYS, so that publishing stopped fanning
+// out to it (src/app/meadow-routes.cpp).
+std::optional<HttpResponse> staleness(ObjectContext& ox, FeedStore& store) {
+  const FeedStateSummary s = store.state();
+  const bool neverBuilt = !s.syncedAt && s.follows == 0;
+  // Since the last read or rebuild, whichever is later.
+  const std::optional<UnixMillis> seen = s.lastReadAt && s.syncedAt ? std::max(*s.lastReadAt, *s.syncedAt)
+                                         : s.lastReadAt ? s.lastReadAt : s.syncedAt;
+  const bool away = seen && *seen < ox.now - ox.config.feedActiveDays * kDayMs;
+  if (!neverBuilt && !away) return std::nullopt;
+  return errorResponse({409, "feed.stale", "this feed must be rebuilt from D1 first (POST /rebuild)", ""});
+}
+
+// The reader's last read reaches D1 (readers.feed_read_at, which fan-out selects on) by alarm,
+// at most once a day, so that a read itself never waits on D1.
+Task<void> scheduleTouch(ObjectContext& ox, FeedStore& store) {
+  auto touched = store.touchedAt();
+  if (touched && *touched + kTouchEveryMs > ox.now) co_return;
+  co_await alarm::setNoLaterThan(ox.io, ox.now);
+}
+
+Task<HttpResponse> touchReader(ObjectContext& ox, FeedStore& store) {
+  Json ok = {{"ok", true}};
+  const std::string readerId = store.readerId();
+  const FeedStateSummary s = store.state();
+  if (readerId.empty() || !s.lastReadAt) co_return jsonResponse(200, ok);
+  SqlStatement touch{"UPDATE readers SET feed_read_at = ?2 WHERE id = ?1 AND coalesce(feed_read_at, 0) < ?2",
+                     Json::array({readerId, *s.lastReadAt})};
+  D1Result r = co_await ox.io.query(std::move(touch));
+  if (!r.ok) {
+    ox.io.log("warn", "reader's feed read not recorded in D1; retrying", {{"reader", readerId}, {"error", r.error}});
+    co_await alarm::set(ox.io, ox.now + kTouchRetryMs);
+    co_return jsonResponse(200, ok);
+  }
+  store.markTouched(ox.now);
+  co_return jsonResponse(200, ok);
+}
+
 Task<HttpResponse> readFeed(ObjectContext& ox, FeedStore& store) {
   const HttpRequest& req = *ox.request;
   feed::Sort sort = feed::Sort::Recent;
@@ -221,10 +264,12 @@ Task<HttpResponse> readFeed(ObjectContext& ox, FeedStore& store) {
     if (cursor->sort != sort)
       co_return errorResponse({400, "feed.invalid_cursor", std::string("this cursor belongs to sort=") + feed::sortName(cursor->sort), "cursor"});
   }
+  if (auto stale = staleness(ox, store)) co_return std::move(*stale);
   FeedPage page = sort == feed::Sort::Recent ? store.recent(cursor, *limit, ox.now)
                                              : store.relevance(cursor, *limit, ox.now, ox.random.substr(0, 16));
   if (page.error) co_return errorResponse(*page.error);
   store.markRead(ox.now);
+  co_await scheduleTouch(ox, store);
   Json items = Json::array();
   for (const FeedItem& item : page.items) items.push_back(item.toJson());
   Json answer = {{"items", std::move(items)},
@@ -282,7 +327,7 @@ Task<HttpResponse> handleFeedObject(ObjectContext& ox) {
     if (ox.socket->kind == SocketEvent::Kind::Message) co_await onSocketMessage(ox, *ox.socket);
     co_return jsonResponse(200, ok);
   }
-  if (!ox.request) co_return jsonResponse(200, ok);  // no alarm is ever set
+  if (!ox.request) co_return co_await touchReader(ox, store);  // the only alarm: scheduleTouch
 
   const HttpRequest& req = *ox.request;
   const std::string readerId = req.header("x-lattice-reader");
@@ -300,6 +345,7 @@ Task<HttpResponse> handleFeedObject(ObjectContext& ox) {
 
   if (head == "feed" && n == 1 && method == "GET") co_return co_await readFeed(ox, store);
   if (head == "follows" && n == 1 && method == "GET") {
+    if (auto stale = staleness(ox, store)) co_return std::move(*stale);
     Json list = Json::array();
     for (const FeedFollow& f : store.followList()) list.push_back(f.toJson());
     Json answer = {{"following", std::move(list)}};

@@ -370,6 +370,8 @@ FeedPage FeedStore::relevance(const std::optional<feed::FeedCursor>& after, int 
 }
 
 void FeedStore::markRead(UnixMillis now) { setNumber("last_read_at", now); }
+std::optional<UnixMillis> FeedStore::touchedAt() { return number("touched_at"); }
+void FeedStore::markTouched(UnixMillis now) { setNumber("touched_at", now); }
 
 long long FeedStore::itemCount() {
   SqlRows r = sql_.exec("SELECT count(*) AS n FROM feed_items");

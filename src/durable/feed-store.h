@@ -107,6 +107,9 @@ class FeedStore {
 
   // Records a feed read.
   void markRead(UnixMillis now);
+  // When this object last wrote its reader's last read to D1 (readers.feed_read_at), if ever.
+  std::optional<UnixMillis> touchedAt();
+  void markTouched(UnixMillis now);
   FeedStateSummary state();
   long long itemCount();
   long long snapshotCount();
