@@ -14,14 +14,11 @@
 // follower who read their feed in the last FEED_ACTIVE_DAYS gets the post pushed to their object.
 // An inactive reader's object is rebuilt from D1 when they come back (the object says it is
 // stale), so a publish costs one call per active follower, not per follower.
-#include <cctype>
-
 #include "app/owner-api.h"
 #include "app/readers.h"
 #include "app/routes.h"
 #include "app/tenant-directory.h"
 #include "blog/tenant.h"
-#include "durable/live.h"
 
 namespace lattice {
 
@@ -208,29 +205,10 @@ Task<HttpResponse> readThrough(Context& cx, const Reader& reader, std::string pa
   co_return relay(cx, again, "feed object");
 }
 
+// The reader's open Meadow page: new posts are pushed on it (README, "Meadow": Live).
 Task<HttpResponse> openLive(Context& cx, const Reader& reader) {
-  const HttpRequest& req = cx.request;
-  std::string upgrade = req.header("upgrade");
-  for (auto& c : upgrade) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (upgrade != "websocket")
-    co_return errorResponse({426, "live.upgrade_required", "this route speaks WebSocket only", ""});
-  if (!originAllowed(req.header("origin"), req.host))
-    co_return errorResponse({403, "live.origin_forbidden", "WebSockets open only from this site's own pages", ""});
   Json headers = {{"x-lattice-reader", reader.id}};
-  Json effect = {{"kind", "do.connect"},
-                 {"binding", binding::kFeeds},
-                 {"name", feedName(reader.id)},
-                 {"path", "/live"},
-                 {"headers", std::move(headers)}};
-  Json r = co_await cx.io.perform(std::move(effect));
-  if (!jsonBool(r, "ok")) co_return storageFailure(cx, "meadow live channel", jsonString(r, "error"));
-  HttpResponse out;
-  out.status = static_cast<int>(jsonInt(r, "status"));
-  if (out.status != 101) {
-    out.body = jsonString(r, "body");
-    out.set("content-type", "application/json; charset=utf-8");
-  }
-  co_return out;
+  co_return co_await connectLive(cx, binding::kFeeds, feedName(reader.id), "/live", std::move(headers));
 }
 
 }  // namespace

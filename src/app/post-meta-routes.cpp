@@ -73,37 +73,13 @@ HttpResponse privateCopy(HttpResponse r) {
 // (browsers send it on every WebSocket; a page elsewhere must not open readers' channels), and
 // the request itself goes on to the object, which accepts the socket.
 Task<HttpResponse> openLive(Context& cx, const PublicPost& post, const ReaderAuth& auth) {
-  const HttpRequest& req = cx.request;
-  std::string upgrade = req.header("upgrade");
-  for (auto& c : upgrade) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (upgrade != "websocket")
-    co_return errorResponse({426, "live.upgrade_required", "this route speaks WebSocket only", ""});
-  if (!originAllowed(req.header("origin"), req.host))
-    co_return errorResponse({403, "live.origin_forbidden", "WebSockets open only from this blog's own pages", ""});
   Json headers = {{"x-lattice-tenant", post.tenantId}, {"x-lattice-post", post.postId}};
   if (auth.reader) {
     headers["x-lattice-reader"] = auth.reader->id;
     headers["x-lattice-reader-name"] = auth.reader->name;
   }
-  Json effect = {{"kind", "do.connect"},
-                 {"binding", binding::kPostMeta},
-                 {"name", postMetaName(post.tenantId, post.postId)},
-                 {"path", "/live"},
-                 {"headers", std::move(headers)}};
-  Json r = co_await cx.io.perform(std::move(effect));
-  if (!jsonBool(r, "ok")) co_return storageFailure(cx, "live channel", jsonString(r, "error"));
-  const long long status = jsonInt(r, "status");
-  if (status == 101) {
-    cx.io.metric("live.opened");
-    HttpResponse upgraded;
-    upgraded.status = 101;
-    co_return upgraded;
-  }
-  HttpResponse refused;
-  refused.status = static_cast<int>(status);
-  refused.body = jsonString(r, "body");
-  refused.set("content-type", "application/json; charset=utf-8");
-  co_return refused;
+  co_return co_await connectLive(cx, binding::kPostMeta, postMetaName(post.tenantId, post.postId), "/live",
+                                 std::move(headers));
 }
 
 }  // namespace

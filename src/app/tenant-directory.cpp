@@ -2,8 +2,11 @@
 
 #include <cctype>
 
+#include "app/routes.h"
 #include "cache/keys.h"
 #include "cache/store.h"
+#include "durable/live.h"
+#include "http/errors.h"
 
 namespace lattice {
 
@@ -37,6 +40,32 @@ Task<Fetched<std::optional<std::string>>> lookupTenantId(Context& cx, const std:
 
 void forgetTenantId(Context& cx, const std::string& subdomain) {
   cx.afterResponse.push_back(cache::kvDelete(cx.io, cache::kvDirectoryKey(subdomain)));
+}
+
+Task<HttpResponse> connectLive(Context& cx, const char* binding, std::string name, std::string path, Json headers) {
+  const HttpRequest& req = cx.request;
+  std::string upgrade = req.header("upgrade");
+  for (auto& c : upgrade) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (upgrade != "websocket")
+    co_return errorResponse({426, "live.upgrade_required", "this route speaks WebSocket only", ""});
+  if (!originAllowed(req.header("origin"), req.host))
+    co_return errorResponse({403, "live.origin_forbidden", "WebSockets open only from this host's own pages", ""});
+  Json effect = {{"kind", "do.connect"},
+                 {"binding", binding},
+                 {"name", std::move(name)},
+                 {"path", std::move(path)},
+                 {"headers", std::move(headers)}};
+  Json r = co_await cx.io.perform(std::move(effect));
+  if (!jsonBool(r, "ok")) co_return storageFailure(cx, "live channel", jsonString(r, "error"));
+  HttpResponse out;
+  out.status = static_cast<int>(jsonInt(r, "status"));
+  if (out.status == 101) {
+    cx.io.metric("live.opened");
+    co_return out;
+  }
+  out.body = jsonString(r, "body");
+  out.set("content-type", "application/json; charset=utf-8");
+  co_return out;
 }
 
 Task<Fetched<HttpResponse>> callObject(Context& cx, const char* binding, std::string name, std::string method,

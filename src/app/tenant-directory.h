@@ -24,6 +24,11 @@ void forgetTenantId(Context& cx, const std::string& subdomain);
 Task<Fetched<HttpResponse>> callObject(Context& cx, const char* binding, std::string name, std::string method,
                                        std::string path, Json headers, std::string body = {});
 
+// A WebSocket handed to the Durable Object `name` (do.connect to `path`, with `headers`): the
+// request must be an upgrade (else 426 live.upgrade_required) from a page of this host (Origin,
+// else 403 live.origin_forbidden). The object's answer is relayed: its 101, or its error.
+Task<HttpResponse> connectLive(Context& cx, const char* binding, std::string name, std::string path, Json headers);
+
 // One request to the TenantDO "tenant:{subdomain}" (internal routes: src/durable/tenant-object.h).
 // Fails (error set) only when the object could not be reached; its own errors are responses.
 Task<Fetched<HttpResponse>> callTenantObject(Context& cx, const std::string& tenantId, const std::string& subdomain,
