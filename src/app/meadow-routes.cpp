@@ -63,14 +63,15 @@ SqlStatement followsOf(const std::string& readerId) {
 }
 
 // The origin of a blog's pages as seen from this request: the request's scheme, the blog's host
-// ({subdomain}.{BASE_DOMAIN}) and the port the request came in on (local development).
+// ({subdomain}.{BASE_DOMAIN}) and the port the request came in on (local development, whether
+// it was addressed as localhost:8787 or 127.0.0.1:8787).
 std::string blogOrigin(const Context& cx, const std::string& subdomain) {
   const std::string& host = cx.request.host;
-  const std::string& base = cx.config.baseDomain;
   std::string port;
-  if (size_t at = host.rfind(base); at != std::string::npos && (at == 0 || host[at - 1] == '.'))
-    port = host.substr(at + base.size());
-  return cx.request.scheme + "://" + subdomain + "." + base + port;
+  if (size_t colon = host.rfind(':'); colon != std::string::npos && colon + 1 < host.size() &&
+                                       host.find_first_not_of("0123456789", colon + 1) == std::string::npos)
+    port = host.substr(colon);
+  return cx.request.scheme + "://" + subdomain + "." + cx.config.baseDomain + port;
 }
 
 // A D1 row of kPreviewColumns as the object's preview.

@@ -90,6 +90,9 @@ TEST_CASE("meadow: following prefetches the blog's public posts; the feed answer
   // A repeat is harmless.
   CHECK(m.meadow("PUT", "/following/demo").status == 200);
   CHECK(m.w.count("follows") == 1);
+  // Links keep the port the request came in on, whatever name it used for the host.
+  REQUIRE(m.meadow("PUT", "/following/demo", "127.0.0.1:8787").status == 200);
+  CHECK(m.feed("?limit=1")["items"][0]["url"] == "http://demo.localhost:8787/blog/a5");
 }
 
 TEST_CASE("meadow: a warm feed read performs no D1 query") {
