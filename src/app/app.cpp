@@ -29,6 +29,11 @@ HttpResponse storageFailure(Context& cx, std::string_view what, std::string_view
   return errorResponse({503, "storage.unavailable", "storage is temporarily unavailable; retry shortly", ""});
 }
 
+HttpResponse privateNoStore(HttpResponse r) {
+  r.set("cache-control", "private, no-store");
+  return r;
+}
+
 namespace {
 
 bool isApiPath(const std::vector<std::string>& segments) {

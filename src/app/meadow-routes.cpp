@@ -30,11 +30,6 @@ constexpr int kMaxFanOut = 1000;
 
 std::string feedName(const std::string& readerId) { return "feed:" + readerId; }
 
-HttpResponse privateCopy(HttpResponse r) {
-  r.set("cache-control", "private, no-store");
-  return r;
-}
-
 // The previews' columns: what a feed shows of a post, with its engagement.
 constexpr const char* kPreviewColumns = R"(p.id AS post_id, p.tenant_id, t.subdomain, t.display_name AS author,
   p.slug, p.title, p.description, p.tags, p.published_at,
@@ -113,7 +108,7 @@ Task<Fetched<HttpResponse>> callFeed(Context& cx, const Reader& reader, std::str
 // The object's answer, as the reader's.
 HttpResponse relay(Context& cx, const Fetched<HttpResponse>& r, std::string_view what) {
   if (!r.ok()) return storageFailure(cx, what, r.error);
-  return privateCopy(r.value);
+  return privateNoStore(r.value);
 }
 
 struct FollowTarget {
@@ -187,7 +182,7 @@ Task<std::optional<HttpResponse>> rebuild(Context& cx, const Reader& reader) {
   body["posts"] = previewsOf(cx, r.results[1].rows);
   auto answer = co_await callFeed(cx, reader, "POST", "/rebuild", dumpJson(body));
   if (!answer.ok()) co_return storageFailure(cx, "feed object", answer.error);
-  if (answer.value.status != 200) co_return privateCopy(std::move(answer.value));
+  if (answer.value.status != 200) co_return privateNoStore(std::move(answer.value));
   cx.io.metric("meadow.rebuilt");
   co_return std::nullopt;
 }
@@ -199,7 +194,7 @@ Task<HttpResponse> readThrough(Context& cx, const Reader& reader, std::string pa
   if (!first.ok()) co_return storageFailure(cx, "feed object", first.error);
   auto parsed = parseJson(first.value.body);
   const bool stale = first.value.status == 409 && parsed && jsonString(jsonValue(*parsed, "error"), "code") == "feed.stale";
-  if (!stale) co_return privateCopy(std::move(first.value));
+  if (!stale) co_return privateNoStore(std::move(first.value));
   std::optional<HttpResponse> failed = co_await rebuild(cx, reader);
   if (failed) co_return std::move(*failed);
   auto again = co_await callFeed(cx, reader, "GET", path);
@@ -225,11 +220,11 @@ Task<HttpResponse> handleMeadowApi(Context& cx, const std::vector<std::string>& 
   if ((what != "following" || n == 3) && method != "GET") co_return methodNotAllowed("GET");
 
   ReaderAuth auth = co_await verifyReader(cx);
-  if (auth.failure) co_return privateCopy(std::move(*auth.failure));
+  if (auth.failure) co_return privateNoStore(std::move(*auth.failure));
   if (!auth.reader) {
     HttpResponse r = errorResponse({401, "reader.missing_token", "Meadow needs a reader token (POST /api/readers)", ""});
     r.set("www-authenticate", "Bearer realm=\"meadow\"");
-    co_return privateCopy(std::move(r));
+    co_return privateNoStore(std::move(r));
   }
   const Reader& reader = *auth.reader;
   if (what == "live") co_return co_await openLive(cx, reader);
@@ -241,10 +236,10 @@ Task<HttpResponse> handleMeadowApi(Context& cx, const std::vector<std::string>& 
   if (n == 3) co_return co_await readThrough(cx, reader, "/follows");
   if (method == "PUT") {
     HttpResponse r = co_await follow(cx, reader, segments[3]);
-    co_return privateCopy(std::move(r));
+    co_return privateNoStore(std::move(r));
   }
   HttpResponse r = co_await unfollow(cx, reader, segments[3]);
-  co_return privateCopy(std::move(r));
+  co_return privateNoStore(std::move(r));
 }
 
 void fanOutPost(Context& cx, const std::string& tenantId, const std::string& postId, bool isPublic) {

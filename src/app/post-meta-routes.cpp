@@ -64,11 +64,6 @@ Task<PublicPost> resolvePost(Context& cx, const std::string& subdomain, const st
   co_return out;
 }
 
-HttpResponse privateCopy(HttpResponse r) {
-  r.set("cache-control", "private, no-store");
-  return r;
-}
-
 // GET /api/posts/{slug}/live: a WebSocket to the post's object. The Origin must be this blog
 // (browsers send it on every WebSocket; a page elsewhere must not open readers' channels), and
 // the request itself goes on to the object, which accepts the socket.
@@ -99,13 +94,13 @@ Task<HttpResponse> handlePostSocialApi(Context& cx, const std::string& subdomain
     co_return errorResponse({404, "route.not_found", "no such route", ""});
 
   PublicPost post = co_await resolvePost(cx, subdomain, slug);
-  if (post.failure) co_return privateCopy(std::move(*post.failure));
+  if (post.failure) co_return privateNoStore(std::move(*post.failure));
   ReaderAuth auth = co_await verifyReader(cx);
-  if (auth.failure) co_return privateCopy(std::move(*auth.failure));
+  if (auth.failure) co_return privateNoStore(std::move(*auth.failure));
   bool owner = false;
   if (auth.ownerToken) {
     Authed a = co_await authenticate(cx, subdomain);
-    if (a.failure) co_return privateCopy(std::move(*a.failure));
+    if (a.failure) co_return privateNoStore(std::move(*a.failure));
     owner = true;
   }
   if (what == "live") co_return co_await openLive(cx, post, auth);
@@ -122,13 +117,13 @@ Task<HttpResponse> handlePostSocialApi(Context& cx, const std::string& subdomain
   if (method != "GET") {
     // Parsed here (bounded, with the API's usual errors), checked field by field by the object.
     auto parsed = co_await readJsonBody(cx.io, cx.request, kMaxSocialBodyBytes);
-    if (auto* failure = std::get_if<HttpResponse>(&parsed)) co_return privateCopy(std::move(*failure));
+    if (auto* failure = std::get_if<HttpResponse>(&parsed)) co_return privateNoStore(std::move(*failure));
     body = dumpJson(std::get<Json>(parsed));
   }
   auto answer = co_await callObject(cx, binding::kPostMeta, postMetaName(post.tenantId, post.postId), method,
                                     std::move(path), std::move(headers), std::move(body));
   if (!answer.ok()) co_return storageFailure(cx, "post object", answer.error);
-  co_return privateCopy(std::move(answer.value));
+  co_return privateNoStore(std::move(answer.value));
 }
 
 void countPostView(Context& cx, const std::string& tenantId, const std::string& postId) {

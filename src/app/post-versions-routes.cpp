@@ -27,12 +27,6 @@ HttpResponse versionInvalid() {
   return errorResponse({400, "version.invalid", "a version is a positive integer", "version"});
 }
 
-// The object's answer as an API response (private, never cached).
-HttpResponse relay(HttpResponse r) {
-  r.set("cache-control", "private, no-store");
-  return r;
-}
-
 // The restore body is optional: none, or {version} (the post's current version, checked like
 // PUT's "version" for optimistic concurrency).
 Task<std::variant<std::optional<long long>, HttpResponse>> restoreBody(Context& cx) {
@@ -59,7 +53,7 @@ Task<HttpResponse> restore(Context& cx, const Tenant& tenant, const Post& post, 
 
   auto got = co_await callPostContentObject(cx, tenant.id, post.id, "GET", "/versions/" + std::to_string(number));
   if (!got.ok()) co_return storageFailure(cx, "PostContentDO", got.error);
-  if (got.value.status != 200) co_return relay(std::move(got.value));
+  if (got.value.status != 200) co_return privateNoStore(std::move(got.value));
   auto parsed = parseJson(got.value.body);
   const Json version = parsed ? jsonValue(*parsed, "version") : Json(nullptr);
   if (!version.is_object()) co_return storageFailure(cx, "PostContentDO", "malformed version answer");
@@ -122,7 +116,7 @@ Task<HttpResponse> handlePostVersionsApi(Context& cx, const std::string& subdoma
       reply.value.body = dumpJson(*body);
     }
   }
-  co_return relay(std::move(reply.value));
+  co_return privateNoStore(std::move(reply.value));
 }
 
 }  // namespace lattice

@@ -20,6 +20,10 @@ std::optional<std::vector<std::string>> pathSegments(std::string_view path);
 // 503 for a storage failure, logged with its context.
 HttpResponse storageFailure(Context& cx, std::string_view what, std::string_view error);
 
+// `r` as an API answer no cache may keep (Cache-Control: private, no-store): what a Durable
+// Object answered for one reader or owner.
+HttpResponse privateNoStore(HttpResponse r);
+
 // Public pages on a tenant host (GET/HEAD): /, /blog, /blog/{slug}, /tags/{tag}.
 Task<HttpResponse> handlePublicPage(Context& cx, const std::string& subdomain,
                                     const std::vector<std::string>& segments);

@@ -17,12 +17,6 @@ namespace lattice {
 
 namespace {
 
-// The object's answer, relayed as an API response (private, never cached).
-HttpResponse relay(HttpResponse r) {
-  r.set("cache-control", "private, no-store");
-  return r;
-}
-
 HttpResponse objectUnavailable(Context& cx, std::string_view error) {
   return storageFailure(cx, "TenantDO", error);
 }
@@ -56,7 +50,7 @@ Task<HttpResponse> forwardToObject(Context& cx, const Tenant& tenant, std::strin
   }
   auto reply = co_await callTenantObject(cx, tenant.id, tenant.subdomain, cx.request.method, std::move(path), std::move(body));
   if (!reply.ok()) co_return objectUnavailable(cx, reply.error);
-  co_return relay(std::move(reply.value));
+  co_return privateNoStore(std::move(reply.value));
 }
 
 // The draft becomes the post: one post write (create, or update of the post at that slug), so
@@ -74,7 +68,7 @@ Task<HttpResponse> publishDraft(Context& cx, const Tenant& tenant, const std::st
   }
   auto got = co_await callTenantObject(cx, tenant.id, tenant.subdomain, "GET", "/drafts/" + slug);
   if (!got.ok()) co_return objectUnavailable(cx, got.error);
-  if (got.value.status != 200) co_return relay(std::move(got.value));
+  if (got.value.status != 200) co_return privateNoStore(std::move(got.value));
   auto parsed = parseJson(got.value.body);
   const Json draft = parsed ? jsonValue(*parsed, "draft") : Json(nullptr);
   const long long revision = jsonInt(draft, "revision");
@@ -150,7 +144,7 @@ Task<HttpResponse> postEvents(Context& cx, const std::string& subdomain) {
   auto reply = co_await callTenantObject(cx, stamp.value.tenantId, subdomain, "POST", "/events",
                                          dumpJson(std::get<Json>(parsed)));
   if (!reply.ok()) co_return objectUnavailable(cx, reply.error);
-  co_return relay(std::move(reply.value));
+  co_return privateNoStore(std::move(reply.value));
 }
 
 }  // namespace
