@@ -1,5 +1,7 @@
 #include "app/embedded-assets.h"
 
+#include "app/owner-api.h"
+#include "app/routes.h"
 #include "cache/policy.h"
 
 namespace lattice {
@@ -16,6 +18,18 @@ HttpResponse embeddedAssetResponse(const HttpRequest& request, const EmbeddedAss
   }
   r.set("content-type", std::string(asset.contentType));
   r.body = std::string(asset.bytes);  // HEAD: the router drops the body
+  return r;
+}
+
+HttpResponse embeddedPageResponse(const HttpRequest& request, const AssetBundle& bundle,
+                                  const std::vector<std::string>& segments) {
+  const EmbeddedAsset* asset = nullptr;
+  if (segments.size() == 1) asset = bundle.find("index.html");
+  else if (segments.size() == 2 && segments[1] != "index.html") asset = bundle.find(segments[1]);
+  if (!asset) return errorResponse({404, "route.not_found", "no such page", ""});
+  if (request.method != "GET" && request.method != "HEAD") return methodNotAllowed("GET, HEAD");
+  HttpResponse r = embeddedAssetResponse(request, *asset);
+  if (asset->name == "index.html") r.set("content-security-policy", std::string(kAppPageCsp));
   return r;
 }
 

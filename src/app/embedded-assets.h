@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "http/http.h"
 
@@ -36,11 +38,27 @@ extern const AssetBundle kAssets;  // web/admin: the owner's editor (src/app/adm
 namespace live {
 extern const AssetBundle kAssets;  // web/live: the post pages' script and style (src/app/asset-routes.cpp)
 }
+namespace meadow {
+extern const AssetBundle kAssets;  // web/meadow: a reader's Meadow page (src/app/meadow-routes.cpp)
+}
 
 // A GET or HEAD of `asset`: 200 with its bytes, or 304 without a body when If-None-Match holds
 // its ETag. Both carry the ETag, `cache-control: no-cache` (any cache may keep a copy but must
 // revalidate it, so a deploy is seen at once and an unchanged file costs a 304), nosniff and
 // `referrer-policy: no-referrer`.
 HttpResponse embeddedAssetResponse(const HttpRequest& request, const EmbeddedAsset& asset);
+
+// The policy of a page that is an embedded app (the admin editor, Meadow): no inline script or
+// style, nothing from elsewhere, no framing, no forms posting anywhere. It talks only to its own
+// origin, by fetch and by same-host WebSocket ('self' covers ws: and wss: on the same host).
+inline constexpr std::string_view kAppPageCsp =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+// A page that is one bundle under /{segments[0]}: the bare path is the bundle's index.html, sent
+// with kAppPageCsp; /{segments[0]}/{file} is a top-level file other than the shell itself (one URL
+// per file). 404 route.not_found for anything else, 405 for methods other than GET and HEAD.
+HttpResponse embeddedPageResponse(const HttpRequest& request, const AssetBundle& bundle,
+                                  const std::vector<std::string>& segments);
 
 }  // namespace lattice
