@@ -35,8 +35,11 @@ class LatticeObject extends DurableObject {
     };
     const bindings = this.bindings(request);
     const response = await this.event(envelope, bindings);
-    // The core accepted a WebSocket (ws.accept): answer with the client end.
-    if (response.status === 101 && bindings.accepted) return new Response(null, { status: 101, webSocket: bindings.accepted });
+    // The core accepted a WebSocket (ws.accept): answer with the client end, and the core's
+    // headers (the subprotocol the handshake names).
+    if (response.status === 101 && bindings.accepted) {
+      return new Response(null, { status: 101, webSocket: bindings.accepted, headers: response.headers });
+    }
     return jsonToResponse(response);
   }
 

@@ -132,7 +132,7 @@ const performers = {
     const res = await stub.fetch(new Request(`https://do.internal${e.path}`, { method: "GET", headers }));
     if (res.status === 101 && res.webSocket) {
       bindings.upgraded = res;
-      return { ok: true, status: 101 };
+      return { ok: true, status: 101, protocol: res.headers.get("sec-websocket-protocol") ?? "" };
     }
     return { ok: true, status: res.status, body: await res.text() };
   },

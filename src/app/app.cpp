@@ -78,6 +78,8 @@ Task<HttpResponse> route(Context& cx) {
   }
   if (isApiPath(*segments))
     co_return errorResponse({404, "tenant.not_found", "the API answers on a blog's own host", ""});
+  if (target.kind == HostTarget::Kind::Main && !segments->empty() && (*segments)[0] == "meadow")
+    co_return co_await handleMeadowPage(cx, *segments);
   if (target.kind == HostTarget::Kind::Main && segments->empty() && (req.method == "GET" || req.method == "HEAD"))
     co_return pages::htmlResponse(200, pages::landing(cx.config.baseDomain));
   co_return pages::htmlResponse(404, pages::notFound(nullptr, "Not found",

@@ -9,16 +9,24 @@
 //   GET    /api/meadow/feed?sort&limit&cursor   a page of the feed (the object alone: no D1 read
 //                                               while it is warm)
 //   GET    /api/meadow/live                     a WebSocket on which new posts are pushed
+//   GET    /api/meadow/blogs                    blogs to follow, newest post first (public, no
+//                                               token; kept at the edge for five minutes)
+//
+// And the page: GET /meadow on the main host, with /meadow/meadow.js and /meadow/meadow.css
+// (web/meadow, embedded at build time).
 //
 // Publishing reaches followers' feeds by fan-out after the write's response (fanOutPost): each
 // follower who read their feed in the last FEED_ACTIVE_DAYS gets the post pushed to their object.
 // An inactive reader's object is rebuilt from D1 when they come back (the object says it is
 // stale), so a publish costs one call per active follower, not per follower.
+#include "app/embedded-assets.h"
 #include "app/owner-api.h"
 #include "app/readers.h"
 #include "app/routes.h"
 #include "app/tenant-directory.h"
 #include "blog/tenant.h"
+#include "cache/policy.h"
+#include "cache/store.h"
 
 namespace lattice {
 
@@ -27,6 +35,14 @@ namespace {
 constexpr int kPrefetchPosts = 50;
 constexpr int kRebuildPosts = 500;
 constexpr int kMaxFanOut = 1000;
+constexpr int kDirectoryBlogs = 50;
+constexpr long long kDirectorySeconds = 300;
+
+// Browsers cannot set Authorization on a WebSocket, so a Meadow page offers two subprotocols:
+// this one and its reader token. The token is taken as the request's bearer, and the 101 names
+// this one alone (RFC 6455 4.2.2: the server picks one of those offered), so the token is never
+// echoed, logged as a URL or handed to the object.
+constexpr std::string_view kLiveProtocol = "lattice.meadow";
 
 std::string feedName(const std::string& readerId) { return "feed:" + readerId; }
 
@@ -201,11 +217,82 @@ Task<HttpResponse> readThrough(Context& cx, const Reader& reader, std::string pa
   co_return relay(cx, again, "feed object");
 }
 
+// The subprotocols a WebSocket request offers, trimmed, in order.
+std::vector<std::string> offeredProtocols(const HttpRequest& req) {
+  std::vector<std::string> out;
+  const std::string list = req.header("sec-websocket-protocol");
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t end = std::min(list.find(',', start), list.size());
+    std::string item = list.substr(start, end - start);
+    const size_t first = item.find_first_not_of(" \t");
+    const size_t last = item.find_last_not_of(" \t");
+    if (first != std::string::npos) out.push_back(item.substr(first, last - first + 1));
+    start = end + 1;
+  }
+  return out;
+}
+
+// A live request offering kLiveProtocol and a token, without an Authorization header: the token
+// becomes its bearer. True when kLiveProtocol was offered.
+bool takeSocketToken(HttpRequest& req) {
+  const std::vector<std::string> offered = offeredProtocols(req);
+  if (std::find(offered.begin(), offered.end(), kLiveProtocol) == offered.end()) return false;
+  if (req.header("authorization").empty())
+    for (const std::string& p : offered)
+      if (p != kLiveProtocol) {
+        req.headers["authorization"] = "Bearer " + p;
+        break;
+      }
+  return true;
+}
+
 // The reader's open Meadow page: new posts are pushed on it (README, "Meadow": Live).
-Task<HttpResponse> openLive(Context& cx, const Reader& reader) {
+Task<HttpResponse> openLive(Context& cx, const Reader& reader, bool subprotocol) {
   Json headers = {{"x-lattice-reader", reader.id}};
+  // The object sees the protocol it must name, never the token offered beside it.
+  if (subprotocol) headers["sec-websocket-protocol"] = std::string(kLiveProtocol);
   co_return co_await connectLive(cx, binding::kFeeds, feedName(reader.id), "/live", std::move(headers));
 }
+
+// Blogs a reader may follow: those with a public post, the most recently published first.
+Task<HttpResponse> directory(Context& cx) {
+  const std::string key = cx.request.scheme + "://" + cx.request.host + "/api/meadow/blogs";
+  if (cx.config.cache.enabled) {
+    auto hit = co_await cache::edgeMatch(cx.io, key);
+    if (hit && hit->status == 200) {
+      hit->set("x-lattice-cache", "hit");
+      co_return std::move(*hit);
+    }
+  }
+  SqlStatement q{R"(SELECT t.subdomain, t.display_name, t.description, count(*) AS posts,
+                           max(p.published_at) AS last_published_at
+                      FROM posts p JOIN tenants t ON t.id = p.tenant_id
+                     WHERE p.status = 'published' AND p.published_at <= ?1
+                     GROUP BY t.id ORDER BY last_published_at DESC, t.subdomain LIMIT ?2)",
+                 Json::array({cx.now, kDirectoryBlogs})};
+  D1Result r = co_await cx.io.query(std::move(q));
+  if (!r.ok) co_return storageFailure(cx, "blog directory", r.error);
+  Json blogs = Json::array();
+  for (const Json& row : r.rows) {
+    Json b = Json::object();
+    b["subdomain"] = jsonString(row, "subdomain");
+    b["display_name"] = jsonString(row, "display_name");
+    b["description"] = jsonString(row, "description");
+    b["posts"] = jsonInt(row, "posts");
+    b["last_published_at"] = jsonInt(row, "last_published_at");
+    b["url"] = blogOrigin(cx, jsonString(row, "subdomain")) + "/blog";
+    blogs.push_back(std::move(b));
+  }
+  Json body = {{"blogs", std::move(blogs)}};
+  HttpResponse out = jsonResponse(200, body);
+  out.set("cache-control", cache::keepFor(kDirectorySeconds));
+  if (!cx.config.cache.enabled) co_return out;
+  cx.afterResponse.push_back(cache::edgePut(cx.io, key, out));
+  out.set("x-lattice-cache", "miss");
+  co_return out;
+}
+
 
 }  // namespace
 
@@ -214,10 +301,13 @@ Task<HttpResponse> handleMeadowApi(Context& cx, const std::vector<std::string>& 
   const std::string& method = cx.request.method;
   const size_t n = segments.size();
   const std::string what = n >= 3 ? segments[2] : "";
-  if (!((what == "following" && (n == 3 || n == 4)) || ((what == "feed" || what == "live") && n == 3)))
+  if (!((what == "following" && (n == 3 || n == 4)) ||
+        ((what == "feed" || what == "live" || what == "blogs") && n == 3)))
     co_return errorResponse({404, "route.not_found", "no such Meadow route", ""});
   if (what == "following" && n == 4 && method != "PUT" && method != "DELETE") co_return methodNotAllowed("PUT, DELETE");
   if ((what != "following" || n == 3) && method != "GET") co_return methodNotAllowed("GET");
+  if (what == "blogs") co_return co_await directory(cx);
+  const bool subprotocol = what == "live" && takeSocketToken(cx.request);
 
   ReaderAuth auth = co_await verifyReader(cx);
   if (auth.failure) co_return privateNoStore(std::move(*auth.failure));
@@ -227,7 +317,7 @@ Task<HttpResponse> handleMeadowApi(Context& cx, const std::vector<std::string>& 
     co_return privateNoStore(std::move(r));
   }
   const Reader& reader = *auth.reader;
-  if (what == "live") co_return co_await openLive(cx, reader);
+  if (what == "live") co_return co_await openLive(cx, reader, subprotocol);
   if (what == "feed") {
     std::string path = "/feed";
     if (!cx.request.query.empty()) path += "?" + cx.request.query;
@@ -240,6 +330,10 @@ Task<HttpResponse> handleMeadowApi(Context& cx, const std::vector<std::string>& 
   }
   HttpResponse r = co_await unfollow(cx, reader, segments[3]);
   co_return privateNoStore(std::move(r));
+}
+
+Task<HttpResponse> handleMeadowPage(Context& cx, const std::vector<std::string>& segments) {
+  co_return embeddedPageResponse(cx.request, meadow::kAssets, segments);
 }
 
 void fanOutPost(Context& cx, const std::string& tenantId, const std::string& postId, bool isPublic) {

@@ -64,8 +64,11 @@ Task<HttpResponse> handleScheduled(Context& cx);
 Task<HttpResponse> handleAdminMigrate(Context& cx);
 
 // Meadow, a reader's feed of the blogs they follow, through their FeedDO
-// (src/app/meadow-routes.cpp): /api/meadow/following[/{subdomain}], /feed, /live, on every host.
+// (src/app/meadow-routes.cpp): /api/meadow/following[/{subdomain}], /feed, /live, /blogs, on every
+// host.
 Task<HttpResponse> handleMeadowApi(Context& cx, const std::vector<std::string>& segments);
+// The Meadow page on the main host: /meadow, /meadow/meadow.js, /meadow/meadow.css (web/meadow).
+Task<HttpResponse> handleMeadowPage(Context& cx, const std::vector<std::string>& segments);
 // After a post write's response: pushes the post (public) or its removal (deleted, unpublished)
 // to the FeedDOs of the blog's followers who read Meadow in the last FEED_ACTIVE_DAYS.
 void fanOutPost(Context& cx, const std::string& tenantId, const std::string& postId, bool isPublic);

@@ -60,6 +60,8 @@ Task<HttpResponse> connectLive(Context& cx, const char* binding, std::string nam
   HttpResponse out;
   out.status = static_cast<int>(jsonInt(r, "status"));
   if (out.status == 101) {
+    if (const std::string protocol = jsonString(r, "protocol"); !protocol.empty())
+      out.set("sec-websocket-protocol", protocol);
     cx.io.metric("live.opened");
     co_return out;
   }

@@ -234,7 +234,8 @@ std::string landing(std::string_view baseDomain) {
   head.title = "Lattice";
   head.description = "Fast blogs on Cloudflare's network.";
   std::string m = "<h1>Lattice</h1><p class=\"lead\">Fast, cache-first blogs. Every blog lives at "
-                  "<code>{name}." + escapeHtml(baseDomain) + "</code>.</p>";
+                  "<code>{name}." + escapeHtml(baseDomain) + "</code>.</p>"
+                  "<p><a href=\"/meadow\">Meadow</a>: the newest posts of the blogs you follow, in one place.</p>";
   return layout(nullptr, head, m);
 }
 

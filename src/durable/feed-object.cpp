@@ -293,6 +293,10 @@ Task<HttpResponse> openSocket(ObjectContext& ox, const std::string& readerId) {
   if (!accepted) co_return errorResponse({503, "live.unavailable", "the live channel could not be opened", ""});
   HttpResponse r;
   r.status = 101;
+  // The Worker passes the subprotocol a Meadow page offered (without its token); the handshake
+  // must name it back or the browser drops the socket.
+  if (const std::string protocol = req.header("sec-websocket-protocol"); !protocol.empty())
+    r.set("sec-websocket-protocol", protocol);
   co_return r;
 }
 

@@ -197,3 +197,75 @@ TEST_CASE("meadow: errors have stable codes and change nothing") {
   CHECK(codeOf(m.meadow("GET", "/feed?sort=relevance&cursor=" + recent)) == "feed.invalid_cursor");
   CHECK(codeOf(m.meadow("GET", "/live")) == "live.upgrade_required");
 }
+
+TEST_CASE("meadow: a browser's live channel carries the token as a subprotocol and is answered with lattice.meadow alone") {
+  Meadow m;
+  REQUIRE(m.meadow("PUT", "/following/demo").status == 200);
+  const std::string origin = "http://" + kMain;
+  const std::string id = m.w.connect(kMain, "/api/meadow/live", origin, nullptr,
+                                     {{"sec-websocket-protocol", "lattice.meadow, " + m.reader}});
+  REQUIRE_FALSE(id.empty());
+  CHECK(m.w.lastConnect.header("sec-websocket-protocol") == "lattice.meadow");
+  m.add("pushed", "published", "2026-11-01T00:00:00Z");
+  bool pushed = false;
+  for (const Json& msg : m.w.messagesOf(id))
+    pushed = pushed || (msg["type"] == "item" && msg["item"]["slug"] == "pushed");
+  CHECK(pushed);
+
+  // The subprotocol alone is no reader; a token the server does not know is refused; an
+  // Authorization header still works and names no subprotocol.
+  HttpResponse refused;
+  CHECK(m.w.connect(kMain, "/api/meadow/live", origin, &refused, {{"sec-websocket-protocol", "lattice.meadow"}}).empty());
+  CHECK(refused.status == 401);
+  CHECK(codeOf(refused) == "reader.missing_token");
+  CHECK(m.w.connect(kMain, "/api/meadow/live", origin, &refused,
+                    {{"sec-websocket-protocol", "lattice.meadow, rdr_" + std::string(64, '0')}})
+            .empty());
+  CHECK(codeOf(refused) == "reader.invalid_token");
+  CHECK(m.w.connect(kMain, "/api/meadow/live", "https://evil.example", &refused,
+                    {{"sec-websocket-protocol", "lattice.meadow, " + m.reader}})
+            .empty());
+  CHECK(codeOf(refused) == "live.origin_forbidden");
+  REQUIRE_FALSE(m.w.connect(kMain, "/api/meadow/live", origin, nullptr, {{"authorization", "Bearer " + m.reader}}).empty());
+  CHECK(m.w.lastConnect.header("sec-websocket-protocol").empty());
+}
+
+TEST_CASE("meadow: the blog directory lists blogs with public posts, kept at the edge") {
+  Meadow m;
+  HttpResponse r = m.w.request("GET", kMain, "/api/meadow/blogs");
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  CHECK(r.header("cache-control") == "public, max-age=300");
+  CHECK(r.header("x-lattice-cache") == "miss");
+  const Json blogs = bodyOf(r)["blogs"];
+  REQUIRE(blogs.size() == 1);
+  CHECK(blogs[0]["subdomain"] == "demo");
+  CHECK(blogs[0]["display_name"] == "Demo Blog");
+  CHECK(blogs[0]["posts"] == 5);  // the draft is not counted
+  CHECK(blogs[0]["url"] == "http://demo.localhost:8787/blog");
+  CHECK(jsonInt(blogs[0], "last_published_at") > 0);
+  const long long before = m.d1Effects();
+  HttpResponse again = m.w.request("GET", kMain, "/api/meadow/blogs");
+  CHECK(again.header("x-lattice-cache") == "hit");
+  CHECK(bodyOf(again)["blogs"] == blogs);
+  CHECK(m.d1Effects() == before);
+  CHECK(m.w.request("POST", kMain, "/api/meadow/blogs").status == 405);
+}
+
+TEST_CASE("meadow: the page is served on the main host only") {
+  Meadow m;
+  HttpResponse page = m.w.request("GET", kMain, "/meadow");
+  REQUIRE(page.status == 200);
+  CHECK(page.header("content-type") == "text/html; charset=utf-8");
+  CHECK(page.header("content-security-policy").find("script-src 'self'") != std::string::npos);
+  CHECK(page.body.find("/meadow/meadow.js") != std::string::npos);
+  HttpResponse script = m.w.request("GET", kMain, "/meadow/meadow.js");
+  CHECK(script.status == 200);
+  CHECK(script.header("content-type") == "text/javascript; charset=utf-8");
+  CHECK(m.w.request("GET", kMain, "/meadow/meadow.css").status == 200);
+  CHECK(m.w.request("GET", kMain, "/meadow/index.html").status == 404);
+  CHECK(m.w.request("GET", kMain, "/meadow/nothing.js").status == 404);
+  CHECK(m.w.request("POST", kMain, "/meadow").status == 405);
+  // On a blog's host, /meadow is one of the blog's paths: no such post.
+  CHECK(m.w.request("GET", kDemo, "/meadow").status == 404);
+}

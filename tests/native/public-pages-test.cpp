@@ -338,6 +338,7 @@ TEST_CASE("public-pages: unknown tenants and hosts are 404 pages; the main host 
   CHECK(landing.status == 200);
   CHECK(landing.header("content-type") == "text/html; charset=utf-8");
   CHECK(has(landing.body, "<title>Lattice</title>"));
+  CHECK(has(landing.body, "<a href=\"/meadow\">Meadow</a>"));
   CHECK(has(landing.body, "<code>{name}.localhost</code>"));
   checkHtml404(b.get("/blog", "localhost:8787"));
   checkHtml404(b.get("/", "evil.com"));

@@ -86,6 +86,7 @@ std::string TestWorld::connect(const std::string& host, const std::string& path,
   lastAccepted_.clear();
   HttpResponse r = request("GET", host, path, headers);
   connectHeaders_.clear();
+  lastConnect = r;
   if (r.status != 101) {
     if (refused) *refused = r;
     return "";
@@ -237,7 +238,7 @@ Json TestWorld::perform(const Json& effect, const std::string& body, const std::
     for (const auto& [k, v] : effect["headers"].items()) headers[k] = v;
     Json request = {{"method", "GET"}, {"path", jsonString(effect, "path")}, {"headers", headers}};
     HttpResponse r = callObject(jsonString(effect, "binding"), jsonString(effect, "name"), request);
-    return ok({{"status", r.status}, {"body", r.body}});
+    return ok({{"status", r.status}, {"body", r.body}, {"protocol", r.header("sec-websocket-protocol")}});
   }
   if (kind == "alarm.get") {
     auto it = alarms.find(object);

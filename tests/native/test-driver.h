@@ -76,6 +76,7 @@ class TestWorld {
   // would; returns the new socket's tag ("" when refused, with the response in `refused`).
   std::string connect(const std::string& host, const std::string& path, const std::string& origin,
                       HttpResponse* refused = nullptr, std::map<std::string, std::string> headers = {});
+  HttpResponse lastConnect;  // the Worker's answer to the last connect(), 101 or not
   // Opens a WebSocket straight to an object's route, as the Worker's do.connect would after its
   // own checks (`headers` are the internal ones, e.g. x-lattice-reader); returns the new
   // socket's tag ("" when refused, with the response in `refused`).
