@@ -95,6 +95,27 @@ Task<void> broadcast(ObjectContext& ox, const Json& message) {
   co_await ws::send(ox.io, dumpJson(message));
 }
 
+// Scheduled posts: an item published in the future is stored at once but shown, and pushed to
+// open pages, only when its time comes. The alarm is set no later than the next one's time;
+// `due_through` records until when items that came due have been pushed, so each is pushed once.
+constexpr int kMaxDuePush = 100;
+
+Task<void> pushDue(ObjectContext& ox, FeedStore& store) {
+  const std::optional<UnixMillis> through = store.dueThrough();
+  store.markDueThrough(ox.now);
+  if (!through || *through >= ox.now) co_return;
+  for (const feed::Preview& item : store.cameDue(*through, ox.now, kMaxDuePush)) {
+    Json message = event("item", "item", item.toJson());
+    co_await broadcast(ox, message);
+    ox.io.metric("feed.pushed_due");
+  }
+}
+
+Task<void> scheduleDue(ObjectContext& ox, FeedStore& store) {
+  const std::optional<UnixMillis> next = store.nextDue(ox.now);
+  if (next) co_await alarm::setNoLaterThan(ox.io, *next);
+}
+
 // ---- follows ----
 
 Task<HttpResponse> putFollow(ObjectContext& ox, FeedStore& store, const std::string& tenantId, const Json& body) {
@@ -139,6 +160,7 @@ Task<HttpResponse> postItem(ObjectContext& ox, FeedStore& store, const Json& bod
     Json answer = {{"stored", false}, {"new", false}};
     co_return jsonResponse(200, answer);
   }
+  co_await pushDue(ox, store);  // first, so that what follows is pushed once
   const std::optional<feed::Preview> headBefore = store.head(ox.now);
   FeedMerge merged = store.merge({item});
   if (!merged.ok) {
@@ -156,6 +178,7 @@ Task<HttpResponse> postItem(ObjectContext& ox, FeedStore& store, const Json& bod
     co_await broadcast(ox, message);
     ox.io.metric("feed.pushed");
   }
+  co_await scheduleDue(ox, store);
   Json answer = {{"stored", stored}, {"new", isNew}};
   co_return jsonResponse(200, answer);
 }
@@ -230,20 +253,31 @@ Task<void> scheduleTouch(ObjectContext& ox, FeedStore& store) {
   co_await alarm::setNoLaterThan(ox.io, ox.now);
 }
 
-Task<HttpResponse> touchReader(ObjectContext& ox, FeedStore& store) {
-  Json ok = {{"ok", true}};
+Task<void> touchReader(ObjectContext& ox, FeedStore& store) {
   const std::string readerId = store.readerId();
   const FeedStateSummary s = store.state();
-  if (readerId.empty() || !s.lastReadAt) co_return jsonResponse(200, ok);
+  const std::optional<UnixMillis> touched = store.touchedAt();
+  // Not due (the alarm was set for a scheduled item): a read is recorded at most once a day.
+  if (readerId.empty() || !s.lastReadAt) co_return;
+  if (touched && (*touched >= *s.lastReadAt || *touched + kTouchEveryMs > ox.now)) co_return;
   SqlStatement touch{"UPDATE readers SET feed_read_at = ?2 WHERE id = ?1 AND coalesce(feed_read_at, 0) < ?2",
                      Json::array({readerId, *s.lastReadAt})};
   D1Result r = co_await ox.io.query(std::move(touch));
   if (!r.ok) {
     ox.io.log("warn", "reader's feed read not recorded in D1; retrying", {{"reader", readerId}, {"error", r.error}});
     co_await alarm::set(ox.io, ox.now + kTouchRetryMs);
-    co_return jsonResponse(200, ok);
+    co_return;
   }
   store.markTouched(ox.now);
+}
+
+// The alarm: scheduled items that came due are pushed, the last read reaches D1 when due, and
+// the alarm is set again for the next scheduled item.
+Task<HttpResponse> onAlarm(ObjectContext& ox, FeedStore& store) {
+  co_await pushDue(ox, store);
+  co_await touchReader(ox, store);
+  co_await scheduleDue(ox, store);
+  Json ok = {{"ok", true}};
   co_return jsonResponse(200, ok);
 }
 
@@ -331,7 +365,7 @@ Task<HttpResponse> handleFeedObject(ObjectContext& ox) {
     if (ox.socket->kind == SocketEvent::Kind::Message) co_await onSocketMessage(ox, *ox.socket);
     co_return jsonResponse(200, ok);
   }
-  if (!ox.request) co_return co_await touchReader(ox, store);  // the only alarm: scheduleTouch
+  if (!ox.request) co_return co_await onAlarm(ox, store);
 
   const HttpRequest& req = *ox.request;
   const std::string readerId = req.header("x-lattice-reader");

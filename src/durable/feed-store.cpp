@@ -249,6 +249,23 @@ std::optional<feed::Preview> FeedStore::head(UnixMillis now) {
   return previewFromRow(r.rows[0]);
 }
 
+std::vector<feed::Preview> FeedStore::cameDue(UnixMillis after, UnixMillis now, int limit) {
+  std::vector<feed::Preview> out;
+  SqlRows r = sql_.exec(std::string("SELECT ") + kItemColumns +
+                            " FROM feed_items WHERE published_at > ?1 AND published_at <= ?2"
+                            " ORDER BY published_at, post_id LIMIT ?3",
+                        Json::array({after, now, limit}));
+  if (!r.ok) return out;
+  for (const Json& row : r.rows) out.push_back(previewFromRow(row));
+  return out;
+}
+
+std::optional<UnixMillis> FeedStore::nextDue(UnixMillis now) {
+  SqlRows r = sql_.exec("SELECT min(published_at) AS at FROM feed_items WHERE published_at > ?1", Json::array({now}));
+  if (!r.ok || r.rows.empty() || !r.rows[0]["at"].is_number_integer()) return std::nullopt;
+  return r.rows[0]["at"].get<long long>();
+}
+
 FeedPage FeedStore::recent(const std::optional<feed::FeedCursor>& after, int limit, UnixMillis now) {
   FeedPage page;
   SqlRows r;
@@ -372,6 +389,8 @@ FeedPage FeedStore::relevance(const std::optional<feed::FeedCursor>& after, int 
 void FeedStore::markRead(UnixMillis now) { setNumber("last_read_at", now); }
 std::optional<UnixMillis> FeedStore::touchedAt() { return number("touched_at"); }
 void FeedStore::markTouched(UnixMillis now) { setNumber("touched_at", now); }
+std::optional<UnixMillis> FeedStore::dueThrough() { return number("due_through"); }
+void FeedStore::markDueThrough(UnixMillis at) { setNumber("due_through", at); }
 
 long long FeedStore::itemCount() {
   SqlRows r = sql_.exec("SELECT count(*) AS n FROM feed_items");

@@ -97,6 +97,14 @@ class FeedStore {
 
   // The newest visible item (published_at <= now) by (published_at, post_id), if any.
   std::optional<feed::Preview> head(UnixMillis now);
+  // Items that became visible in (after, now], oldest first: posts scheduled for the future whose
+  // time has come. At most `limit`.
+  std::vector<feed::Preview> cameDue(UnixMillis after, UnixMillis now, int limit);
+  // The earliest published_at after `now` (the next scheduled item to come due), if any.
+  std::optional<UnixMillis> nextDue(UnixMillis now);
+  // Until when items that came due have been pushed to open pages.
+  std::optional<UnixMillis> dueThrough();
+  void markDueThrough(UnixMillis at);
 
   // One page of the feed at `now`; items published after `now` are not shown. A relevance
   // first page that does not hold everything stores a snapshot under `newSnapshotId`

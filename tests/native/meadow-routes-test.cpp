@@ -269,3 +269,39 @@ TEST_CASE("meadow: the page is served on the main host only") {
   // On a blog's host, /meadow is one of the blog's paths: no such post.
   CHECK(m.w.request("GET", kDemo, "/meadow").status == 404);
 }
+
+TEST_CASE("meadow: a post scheduled for later is pushed to open pages when its time comes, once") {
+  Meadow m;
+  REQUIRE(m.meadow("PUT", "/following/demo").status == 200);
+  const std::string id = m.w.connect(kMain, "/api/meadow/live", "http://" + kMain, nullptr,
+                                     {{"authorization", "Bearer " + m.reader}});
+  REQUIRE_FALSE(id.empty());
+  auto pushes = [&](const std::string& slug) {
+    int n = 0;
+    for (const Json& msg : m.w.messagesOf(id)) n += msg["type"] == "item" && msg["item"]["slug"] == slug;
+    return n;
+  };
+  const long long hour = 60LL * 60 * 1000;
+  m.add("later", "published", lattice::formatIso8601(m.w.now + 2 * hour));
+  CHECK(pushes("later") == 0);
+  CHECK(m.slugs(m.feed("?limit=1")) == std::vector<std::string>{"a5"});
+  const std::string object = "feed:" + jsonString(m.w.sql("SELECT id FROM readers")[0], "id");
+  REQUIRE(m.w.alarms.count(object) == 1);
+  CHECK(m.w.alarms[object] <= m.w.now + 2 * hour);
+
+  m.w.now += hour;  // not yet
+  m.w.runAlarms();
+  CHECK(pushes("later") == 0);
+  m.w.now += 2 * hour;
+  m.w.runAlarms();
+  CHECK(pushes("later") == 1);
+  CHECK(m.slugs(m.feed("?limit=1")) == std::vector<std::string>{"later"});
+  // Published meanwhile: pushed at once, and neither it nor "later" again afterwards.
+  m.add("now", "published", lattice::formatIso8601(m.w.now));
+  CHECK(pushes("now") == 1);
+  m.w.now += 25 * hour;
+  m.feed();
+  m.w.runAlarms();
+  CHECK(pushes("later") == 1);
+  CHECK(pushes("now") == 1);
+}
