@@ -6,10 +6,13 @@
 # Two roles in one file:
 #   include(cmake/embed-assets.cmake)                  defines embed_assets() for CMakeLists.txt
 #   cmake -DEMBED_DIR=.. -DEMBED_FILES=a|b -DEMBED_OUTPUT=x.cpp -DEMBED_NAMESPACE=lattice::admin
-#         -P cmake/embed-assets.cmake                  writes the .cpp (run by the build)
+#         [-DEMBED_MINIFIER=esbuild] -P cmake/embed-assets.cmake   writes the .cpp (run by the build)
 #
-# embed_assets(<target> DIR <folder> OUTPUT <file.cpp> NAMESPACE <ns>) adds the generated file to
-# <target>; it is regenerated whenever an embedded file (or this script) changes, and the folder
+# embed_assets(<target> DIR <folder> OUTPUT <file.cpp> NAMESPACE <ns> [MINIFIER <esbuild>]) adds
+# the generated file to <target>. With MINIFIER, .js and .css files are embedded as
+# `esbuild --minify` makes them (comments and whitespace out, same behaviour): the wasm build does
+# this, since what it embeds counts against the size budget; the native build embeds the sources
+# as they are. It is regenerated whenever an embedded file (or this script) changes, and the folder
 # is globbed with CONFIGURE_DEPENDS so an added or removed file reconfigures the build. The
 # generated code defines `<ns>::kAssets`, an AssetBundle declared in src/app/embedded-assets.h
 # (declare a new bundle there).
@@ -59,9 +62,20 @@ if(CMAKE_SCRIPT_MODE_FILE)
       message(FATAL_ERROR "embed-assets: unsupported file name '${name}'")
     endif()
     _embed_content_type("${path}" type)
-    file(SHA256 "${path}" sha)
-    file(SIZE "${path}" size)
-    file(READ "${path}" hex HEX)
+    set(source_path "${path}")
+    if(DEFINED EMBED_MINIFIER AND EMBED_MINIFIER AND name MATCHES "\\.(js|mjs|css)$")
+      set(source_path "${EMBED_OUTPUT}.min/${name}")
+      get_filename_component(min_dir "${source_path}" DIRECTORY)
+      file(MAKE_DIRECTORY "${min_dir}")
+      execute_process(COMMAND "${EMBED_MINIFIER}" --minify --log-level=warning "--outfile=${source_path}" "${path}"
+                      RESULT_VARIABLE minified)
+      if(NOT minified EQUAL 0)
+        message(FATAL_ERROR "embed-assets: ${EMBED_MINIFIER} failed on ${path}")
+      endif()
+    endif()
+    file(SHA256 "${source_path}" sha)
+    file(SIZE "${source_path}" size)
+    file(READ "${source_path}" hex HEX)
     # "0x..," per byte, 24 bytes a line (CMake's regex has no {n}, hence the loop over lines); a
     # trailing 0 keeps an empty file's array legal (it is not part of the asset: the view's length
     # is `size`).
@@ -112,7 +126,7 @@ endif()
 
 # --- build integration (include()) ---
 function(embed_assets target)
-  cmake_parse_arguments(EA "" "DIR;OUTPUT;NAMESPACE" "" ${ARGN})
+  cmake_parse_arguments(EA "" "DIR;OUTPUT;NAMESPACE;MINIFIER" "" ${ARGN})
   if(NOT EA_DIR OR NOT EA_OUTPUT OR NOT EA_NAMESPACE)
     message(FATAL_ERROR "embed_assets(<target> DIR <folder> OUTPUT <file.cpp> NAMESPACE <ns>)")
   endif()
@@ -126,7 +140,7 @@ function(embed_assets target)
   add_custom_command(
     OUTPUT "${EA_OUTPUT}"
     COMMAND "${CMAKE_COMMAND}" "-DEMBED_DIR=${EA_DIR}" "-DEMBED_FILES=${joined}" "-DEMBED_OUTPUT=${EA_OUTPUT}"
-            "-DEMBED_NAMESPACE=${EA_NAMESPACE}"
+            "-DEMBED_NAMESPACE=${EA_NAMESPACE}" "-DEMBED_MINIFIER=${EA_MINIFIER}"
             -P "${_EMBED_ASSETS_SCRIPT}"
     DEPENDS ${files} "${_EMBED_ASSETS_SCRIPT}"
     COMMENT "Embedding ${EA_DIR}"
