@@ -437,19 +437,21 @@ class HtmlRenderer {
 RenderedMarkdown renderMarkdown(std::string_view markdown) {
   if (markdown.substr(0, kUtf8Bom.size()) == kUtf8Bom) markdown.remove_prefix(kUtf8Bom.size());
 
-  // md4c and our escaping are byte-oriented; make sure what we emit is well-formed UTF-8.
-  std::string repaired;
-  if (!isValidUtf8(markdown)) {
-    repaired.reserve(markdown.size() + 16);
-    appendValidUtf8(repaired, markdown);
-    markdown = repaired;
+  // md4c and our escaping are byte-oriented; make sure what we emit is well-formed UTF-8. The
+  // copy is also what md4c parses: it must own a terminating NUL (see parseWith()).
+  std::string source;
+  if (isValidUtf8(markdown)) {
+    source.assign(markdown);
+  } else {
+    source.reserve(markdown.size() + 16);
+    appendValidUtf8(source, markdown);
   }
   HtmlRenderer renderer;
   unsigned flags = kParserFlags;
-  if (!permissiveUrlAutolinksAffordable(markdown)) {
+  if (!permissiveUrlAutolinksAffordable(source)) {
     flags &= ~static_cast<unsigned>(MD_FLAG_PERMISSIVEURLAUTOLINKS | MD_FLAG_PERMISSIVEWWWAUTOLINKS);
   }
-  if (!parseWith(markdown, flags, renderer)) return RenderedMarkdown{};
+  if (!parseWith(source, flags, renderer)) return RenderedMarkdown{};
   RenderedMarkdown result = renderer.takeResult();
   result.ok = true;
   return result;

@@ -19,8 +19,14 @@ std::string attributeText(const MD_ATTRIBUTE& attribute);
 // Runs md4c over `source` with `flags`, calling `renderer`'s enterBlock(type, detail),
 // leaveBlock(type, detail), enterSpan(type, detail), leaveSpan(type) and text(type, text).
 // False when md4c fails (out of memory) or `source` is too large for MD_SIZE.
+//
+// A std::string, not a view: md4c 0.4.8 reads one byte past the end of its input (a document
+// ending in a list-number-like "1": md_is_container_mark looks at the byte after the digits for
+// '.' or ')'). A string's terminating NUL makes that byte defined and never a marker; with a
+// view into a larger buffer it would be the caller's next byte ("1" of "1." became a list), or
+// past the allocation (found by fuzz/markdown-fuzz.cpp under ASan).
 template <typename Renderer>
-bool parseWith(std::string_view source, unsigned flags, Renderer& renderer) {
+bool parseWith(const std::string& source, unsigned flags, Renderer& renderer) {
   if constexpr (sizeof(size_t) > sizeof(MD_SIZE)) {
     if (source.size() > static_cast<size_t>(static_cast<MD_SIZE>(-1))) return false;
   }
