@@ -4,9 +4,12 @@
 
 #include <doctest/doctest.h>
 
+#include <climits>
 #include <string>
 #include <string_view>
 
+#include "core/json.h"
+#include "durable/live.h"
 #include "render/markdown.h"
 
 namespace lattice {
@@ -33,6 +36,41 @@ TEST_CASE("fuzz regression: a view ending in digits is not read past (md4c conta
   const std::string bad = "\xff" "2.";
   const render::RenderedMarkdown r = render::renderMarkdown(std::string_view(bad).substr(0, 2));
   CHECK(r.html == "<p>\xEF\xBF\xBD" "2</p>\n");
+}
+
+// fuzz_json_bodies, fuzz/corpus/json_bodies/numbers.json ({"limit": 1e308, ...}): jsonInt
+// converted any JSON float with static_cast<long long>, undefined behaviour outside the range of
+// long long (UBSan: "1e+308 is outside the range of representable values"). It now clamps;
+// floats in range are truncated toward zero as before.
+TEST_CASE("fuzz regression: jsonInt clamps floats outside the range of long long") {
+  const Json j = *parseJson(R"({"limit": 1e308, "low": -1e308, "edge": 9223372036854775807.0,
+                                "neg": -9223372036854775808.0, "half": 1.9, "minus": -1.9, "s": "7"})");
+  CHECK(jsonInt(j, "limit") == LLONG_MAX);
+  CHECK(jsonInt(j, "low") == LLONG_MIN);
+  CHECK(jsonInt(j, "edge") == LLONG_MAX);  // the double nearest 2^63 - 1 is 2^63
+  CHECK(jsonInt(j, "neg") == LLONG_MIN);
+  CHECK(jsonInt(j, "half") == 1);
+  CHECK(jsonInt(j, "minus") == -1);
+  CHECK(jsonInt(j, "s", 5) == 5);
+  CHECK(jsonInt(j, "absent", 5) == 5);
+}
+
+// fuzz_websocket, fuzz/corpus/websocket/attachment-edge (an attachment with refilledAt
+// -9223372036854775808, then admit() at now = 0): the refill computed now - refilledAt in long
+// long, a signed overflow (UBSan). The difference is now taken in double: a clock that moved
+// forward by any amount refills the bucket completely.
+TEST_CASE("fuzz regression: admit() does not overflow on an extreme refilledAt") {
+  auto state = SocketState::fromJson(*parseJson(
+      R"({"readerId":"","lastSeq":0,"tokens":0,"refilledAt":-9223372036854775808,"strikes":5})"));
+  REQUIRE(state.has_value());
+  CHECK(admit(*state, 0) == FloodDecision::Accept);
+  CHECK(state->tokens == doctest::Approx(kFloodBurst - 1));
+  CHECK(state->strikes == 0);
+  CHECK(state->refilledAt == 0);
+
+  auto late = SocketState::opened("r", 0, LLONG_MIN);
+  CHECK(admit(late, LLONG_MAX) == FloodDecision::Accept);
+  CHECK(late.refilledAt == LLONG_MAX);
 }
 
 }  // namespace
