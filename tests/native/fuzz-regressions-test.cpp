@@ -10,6 +10,7 @@
 
 #include "core/json.h"
 #include "durable/live.h"
+#include "render/comment-markdown.h"
 #include "render/markdown.h"
 
 namespace lattice {
@@ -71,6 +72,47 @@ TEST_CASE("fuzz regression: admit() does not overflow on an extreme refilledAt")
   auto late = SocketState::opened("r", 0, LLONG_MIN);
   CHECK(admit(late, LLONG_MAX) == FloodDecision::Accept);
   CHECK(late.refilledAt == LLONG_MAX);
+}
+
+size_t count(std::string_view text, std::string_view needle) {
+  size_t n = 0;
+  for (size_t at = text.find(needle); at != std::string_view::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+// fuzz_markdown, crash-52a0add892c377ff29f628c380c0a04b300d3b27 (oracle: an element left open):
+// md4c 0.4.8 enters <em> and never leaves it when a bare URL autolink swallows the closing '*'
+// ("*x http://a.b/c*d"), so the post's HTML ended with <em> open and the browser carried the
+// italics on past the article. Spans still open at the end of their block are closed now.
+TEST_CASE("fuzz regression: an emphasis whose closer an autolink swallowed is closed with its block") {
+  const std::string input = "*\xc0www.example.com http://a.b/c?d*=e&f=g\xff\xff user@example.com <mailto:x@y.z> "
+                            "https://x.y/'\"<>";
+  const std::string out = render::renderMarkdown(input).html;
+  CHECK(count(out, "<em>") == 1);
+  CHECK(count(out, "</em>") == 1);
+  CHECK(out.substr(out.size() - 18) == "&lt;&gt;</em></p>\n");
+
+  CHECK(render::renderMarkdown("*x http://a.b/c*d").html ==
+        "<p><em>x <a href=\"http://a.b/c*d\" rel=\"noopener\">http://a.b/c*d</a></em></p>\n");
+  CHECK(render::renderCommentHtml("*x http://a.b/c*d") ==
+        "<p><em>x <a href=\"http://a.b/c*d\" rel=\"ugc nofollow noopener\">http://a.b/c*d</a></em></p>\n");
+  CHECK(render::renderMarkdown("**x www.a.b/c**d *y*").html ==
+        "<p><strong>x <a href=\"http://www.a.b/c**d\" rel=\"noopener\">www.a.b/c**d</a> <em>y</em></strong></p>\n");
+}
+
+// fuzz_comment_markdown, crash-be548623cafe7502630301c2e8b9a5880143af97 (oracle: a closing tag
+// that matches no open element): md4c 0.4.8 reported the end of an emphasis it had begun inside
+// an image's alt text (where the comment renderer emits no element) after the image, so the
+// comment had a stray </em>. A leave for a span that is not open is ignored now.
+TEST_CASE("fuzz regression: a comment gets no closing tag for a span it never opened") {
+  const std::string input("![alt](/y/y.png[[[[[![/y.png[[[[[![a[[_[)< \x0b" "\x00" "h\x00" ")<[[la[[_[)< \x0b" "\x00" "h\x00" ")<[[lp",
+                          70);
+  REQUIRE(input.size() == 70);
+  const std::string out = render::renderCommentHtml(input);
+  CHECK(out.find("<em>") == std::string::npos);
+  CHECK(out.find("</em>") == std::string::npos);
+  CHECK(out.substr(0, 42) == "<p>![alt](/y/y.png[[[[[![/y.png[[[[[![a[[_");
+  CHECK(out.substr(out.size() - 9) == "[[lp</p>\n");
 }
 
 }  // namespace
