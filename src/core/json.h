@@ -7,6 +7,8 @@
 #endif
 #include <nlohmann/json.hpp>
 
+#include <climits>
+#include <cmath>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -67,11 +69,19 @@ inline const Json& jsonValue(const Json& j, const char* key) {
   return it == j.end() ? null : *it;
 }
 
+// A float is truncated toward zero and clamped to the range of long long (converting a double
+// outside it, such as 1e308 in a body, is undefined behaviour; found by fuzz/json-bodies-fuzz.cpp).
 inline long long jsonInt(const Json& j, const char* key, long long fallback = 0) {
   auto it = j.find(key);
   if (it == j.end()) return fallback;
   if (it->is_number_integer()) return it->get<long long>();
-  if (it->is_number_float()) return static_cast<long long>(it->get<double>());
+  if (it->is_number_float()) {
+    const double d = it->get<double>();
+    if (std::isnan(d)) return fallback;
+    if (d >= 9223372036854775808.0) return LLONG_MAX;  // 2^63
+    if (d < -9223372036854775808.0) return LLONG_MIN;
+    return static_cast<long long>(d);
+  }
   return fallback;
 }
 inline bool jsonBool(const Json& j, const char* key, bool fallback = false) {

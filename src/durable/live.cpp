@@ -211,7 +211,10 @@ std::optional<SocketState> SocketState::fromJson(const Json& json) {
 
 FloodDecision admit(SocketState& state, long long now) {
   if (now > state.refilledAt) {
-    const double refill = static_cast<double>(now - state.refilledAt) * kFloodRatePerSecond / 1000.0;
+    // The difference is taken in double: two arbitrary long longs (refilledAt is whatever the
+    // attachment held) can overflow one (found by fuzz/websocket-fuzz.cpp).
+    const double elapsedMs = static_cast<double>(now) - static_cast<double>(state.refilledAt);
+    const double refill = elapsedMs * kFloodRatePerSecond / 1000.0;
     state.tokens = std::min(kFloodBurst, std::max(0.0, state.tokens) + refill);
     state.refilledAt = now;
   }

@@ -138,6 +138,7 @@ class CommentRenderer {
   std::string take() { return std::move(out_); }
 
   void enterBlock(MD_BLOCKTYPE type, const void*) {
+    spans_.enterBlock();
     switch (type) {
       case MD_BLOCK_P: out_.append("<p>"); break;
       case MD_BLOCK_H: out_.append("<p>"); break;  // only if neutraliseBlocks missed one
@@ -150,6 +151,12 @@ class CommentRenderer {
   }
 
   void leaveBlock(MD_BLOCKTYPE type, const void*) {
+    // What md4c left open inside the block ends with it (see SpanStack).
+    if (imageDepth_ > 0) {
+      imageDepth_ = 0;
+      finishImage();
+    }
+    spans_.leaveBlock(out_);
     switch (type) {
       case MD_BLOCK_P:
       case MD_BLOCK_H: out_.append("</p>\n"); break;
@@ -168,18 +175,27 @@ class CommentRenderer {
       return;
     }
     switch (type) {
-      case MD_SPAN_EM: out_.append("<em>"); break;
-      case MD_SPAN_STRONG: out_.append("<strong>"); break;
-      case MD_SPAN_CODE: out_.append("<code>"); break;
+      case MD_SPAN_EM:
+        out_.append("<em>");
+        spans_.open(type, "</em>");
+        break;
+      case MD_SPAN_STRONG:
+        out_.append("<strong>");
+        spans_.open(type, "</strong>");
+        break;
+      case MD_SPAN_CODE:
+        out_.append("<code>");
+        spans_.open(type, "</code>");
+        break;
       case MD_SPAN_A: {
         auto link = static_cast<const MD_SPAN_A_DETAIL*>(detail);
         std::optional<std::string> href = commentUrl(attributeText(link->href));
-        openLinks_.push_back(href.has_value());
         if (href) {
           out_.append("<a href=\"");
           appendEscapedUrl(out_, *href);
           out_.append("\" rel=\"").append(kLinkRel).append("\">");
         }
+        spans_.open(type, href ? "</a>" : "");
         break;
       }
       case MD_SPAN_IMG:
@@ -193,23 +209,14 @@ class CommentRenderer {
 
   void leaveSpan(MD_SPANTYPE type) {
     if (imageDepth_ > 0) {
-      if (type == MD_SPAN_IMG && --imageDepth_ == 0) {
-        out_.append("](");
-        appendEscapedHtml(out_, imageSrc_);
-        out_.append(")");
-      }
+      if (type == MD_SPAN_IMG && --imageDepth_ == 0) finishImage();
       return;
     }
     switch (type) {
-      case MD_SPAN_EM: out_.append("</em>"); break;
-      case MD_SPAN_STRONG: out_.append("</strong>"); break;
-      case MD_SPAN_CODE: out_.append("</code>"); break;
-      case MD_SPAN_A:
-        if (!openLinks_.empty()) {
-          if (openLinks_.back()) out_.append("</a>");
-          openLinks_.pop_back();
-        }
-        break;
+      case MD_SPAN_EM:
+      case MD_SPAN_STRONG:
+      case MD_SPAN_CODE:
+      case MD_SPAN_A: spans_.close(type, out_); break;
       default: break;
     }
   }
@@ -228,9 +235,15 @@ class CommentRenderer {
   }
 
  private:
+  void finishImage() {
+    out_.append("](");
+    appendEscapedHtml(out_, imageSrc_);
+    out_.append(")");
+  }
+
   std::string out_;
   bool inCode_ = false;
-  std::vector<bool> openLinks_;  // per open link: whether its <a> was emitted
+  SpanStack spans_;  // em, strong, code and a elements open outside images
   int imageDepth_ = 0;
   std::string imageSrc_;
 };

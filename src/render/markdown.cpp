@@ -107,6 +107,7 @@ class HtmlRenderer {
 
   void enterBlock(MD_BLOCKTYPE type, const void* detail) {
     breakPlainText();
+    spans_.enterBlock();
     std::string& out = result_.html;
     switch (type) {
       case MD_BLOCK_DOC: break;
@@ -164,6 +165,13 @@ class HtmlRenderer {
   void leaveBlock(MD_BLOCKTYPE type, const void* detail) {
     breakPlainText();
     std::string& out = result_.html;
+    // Whatever md4c left open inside the block ends with it (see SpanStack): an image whose
+    // leave never came, then the spans.
+    if (imageDepth_ > 0) {
+      imageDepth_ = 0;
+      finishImage();
+    }
+    spans_.leaveBlock(out);
     switch (type) {
       case MD_BLOCK_DOC: break;
       case MD_BLOCK_QUOTE: out.append("</blockquote>\n"); break;
@@ -197,11 +205,25 @@ class HtmlRenderer {
     }
     std::string& out = result_.html;
     switch (type) {
-      case MD_SPAN_EM: out.append("<em>"); break;
-      case MD_SPAN_STRONG: out.append("<strong>"); break;
-      case MD_SPAN_CODE: out.append("<code>"); break;
-      case MD_SPAN_DEL: out.append("<del>"); break;
-      case MD_SPAN_A: openLink(static_cast<const MD_SPAN_A_DETAIL*>(detail)); break;
+      case MD_SPAN_EM:
+        out.append("<em>");
+        spans_.open(type, "</em>");
+        break;
+      case MD_SPAN_STRONG:
+        out.append("<strong>");
+        spans_.open(type, "</strong>");
+        break;
+      case MD_SPAN_CODE:
+        out.append("<code>");
+        spans_.open(type, "</code>");
+        break;
+      case MD_SPAN_DEL:
+        out.append("<del>");
+        spans_.open(type, "</del>");
+        break;
+      case MD_SPAN_A:
+        spans_.open(type, openLink(static_cast<const MD_SPAN_A_DETAIL*>(detail)) ? "</a>" : "");
+        break;
       case MD_SPAN_IMG: {
         auto image = static_cast<const MD_SPAN_IMG_DETAIL*>(detail);
         imageDepth_ = 1;
@@ -226,16 +248,11 @@ class HtmlRenderer {
     }
     std::string& out = result_.html;
     switch (type) {
-      case MD_SPAN_EM: out.append("</em>"); break;
-      case MD_SPAN_STRONG: out.append("</strong>"); break;
-      case MD_SPAN_CODE: out.append("</code>"); break;
-      case MD_SPAN_DEL: out.append("</del>"); break;
-      case MD_SPAN_A:
-        if (!openLinks_.empty()) {
-          if (openLinks_.back()) out.append("</a>");
-          openLinks_.pop_back();
-        }
-        break;
+      case MD_SPAN_EM:
+      case MD_SPAN_STRONG:
+      case MD_SPAN_CODE:
+      case MD_SPAN_DEL:
+      case MD_SPAN_A: spans_.close(type, out); break;
       case MD_SPAN_IMG:  // handled above: imageDepth_ > 0 whenever an image is open
       case MD_SPAN_LATEXMATH:
       case MD_SPAN_LATEXMATH_DISPLAY:
@@ -272,10 +289,11 @@ class HtmlRenderer {
     out.append(">");
   }
 
-  void openLink(const MD_SPAN_A_DETAIL* link) {
+  // Emits the <a> and returns true, or nothing and false when the URL is unsafe (the link's
+  // text is then rendered without it).
+  bool openLink(const MD_SPAN_A_DETAIL* link) {
     std::optional<std::string> href = safeUrl(attributeText(link->href));
-    openLinks_.push_back(href.has_value());
-    if (!href) return;  // unsafe: render the link text without the <a>
+    if (!href) return false;
     std::string& out = result_.html;
     out.append("<a href=\"");
     appendEscapedUrl(out, *href);
@@ -287,6 +305,7 @@ class HtmlRenderer {
     }
     if (isExternalUrl(*href)) out.append(" rel=\"noopener\"");
     out.append(">");
+    return true;
   }
 
   void finishImage() {
@@ -417,8 +436,8 @@ class HtmlRenderer {
   std::unordered_set<std::string> usedIds_;
   std::unordered_map<std::string, size_t> nextSuffix_;  // next "-N" to try per slug
 
-  // One entry per open MD_SPAN_A outside images: whether we emitted its <a>.
-  std::vector<bool> openLinks_;
+  // The elements of spans open outside images (em, strong, code, del, a).
+  SpanStack spans_;
 
   int imageDepth_ = 0;  // > 0 while inside an image's alt text (images can nest)
   std::optional<std::string> imageSrc_;
@@ -437,19 +456,21 @@ class HtmlRenderer {
 RenderedMarkdown renderMarkdown(std::string_view markdown) {
   if (markdown.substr(0, kUtf8Bom.size()) == kUtf8Bom) markdown.remove_prefix(kUtf8Bom.size());
 
-  // md4c and our escaping are byte-oriented; make sure what we emit is well-formed UTF-8.
-  std::string repaired;
-  if (!isValidUtf8(markdown)) {
-    repaired.reserve(markdown.size() + 16);
-    appendValidUtf8(repaired, markdown);
-    markdown = repaired;
+  // md4c and our escaping are byte-oriented; make sure what we emit is well-formed UTF-8. The
+  // copy is also what md4c parses: it must own a terminating NUL (see parseWith()).
+  std::string source;
+  if (isValidUtf8(markdown)) {
+    source.assign(markdown);
+  } else {
+    source.reserve(markdown.size() + 16);
+    appendValidUtf8(source, markdown);
   }
   HtmlRenderer renderer;
   unsigned flags = kParserFlags;
-  if (!permissiveUrlAutolinksAffordable(markdown)) {
+  if (!permissiveUrlAutolinksAffordable(source)) {
     flags &= ~static_cast<unsigned>(MD_FLAG_PERMISSIVEURLAUTOLINKS | MD_FLAG_PERMISSIVEWWWAUTOLINKS);
   }
-  if (!parseWith(markdown, flags, renderer)) return RenderedMarkdown{};
+  if (!parseWith(source, flags, renderer)) return RenderedMarkdown{};
   RenderedMarkdown result = renderer.takeResult();
   result.ok = true;
   return result;

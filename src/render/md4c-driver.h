@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "md4c.h"
 
@@ -16,11 +17,61 @@ inline constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 // substrings decoded, NUL as U+FFFD. md4c has already removed backslash escapes.
 std::string attributeText(const MD_ATTRIBUTE& attribute);
 
+// The spans a renderer has open, so that its output is well-formed whatever md4c reports:
+// md4c 0.4.8 does not always pair its span callbacks (found by fuzz/markdown-fuzz.cpp and
+// fuzz/comment-markdown-fuzz.cpp). A bare URL autolink that swallows an emphasis closer
+// ("*x http://a.b/c*d") enters <em> and never leaves it, which left the rest of the page in
+// italics; a span entered inside an image's alt text can be left after the image, which gave a
+// stray </em>. So: a leave closes its span (and whatever was opened inside it) only if it is
+// open, and the end of a block closes every span still open in that block.
+class SpanStack {
+ public:
+  // A block begins: spans opened from now on belong to it.
+  void enterBlock() { bases_.push_back(open_.size()); }
+  // A block ends: appends the closing tags of the spans still open in it.
+  void leaveBlock(std::string& out) {
+    closeDownTo(bases_.empty() ? 0 : bases_.back(), out);
+    if (!bases_.empty()) bases_.pop_back();
+  }
+  // A span was entered; `closeTag` (a literal, "" when no element was emitted) ends it.
+  void open(MD_SPANTYPE type, std::string_view closeTag) { open_.push_back(Span{type, closeTag}); }
+  // md4c left a span of `type`: closes the innermost open one, if any (a stray leave is ignored).
+  void close(MD_SPANTYPE type, std::string& out) {
+    const size_t base = bases_.empty() ? 0 : bases_.back();
+    for (size_t i = open_.size(); i > base; --i) {
+      if (open_[i - 1].type == type) {
+        closeDownTo(i - 1, out);
+        return;
+      }
+    }
+  }
+
+ private:
+  struct Span {
+    MD_SPANTYPE type;
+    std::string_view closeTag;
+  };
+  void closeDownTo(size_t size, std::string& out) {
+    while (open_.size() > size) {
+      out.append(open_.back().closeTag);
+      open_.pop_back();
+    }
+  }
+  std::vector<Span> open_;
+  std::vector<size_t> bases_;  // open_.size() when each open block began
+};
+
 // Runs md4c over `source` with `flags`, calling `renderer`'s enterBlock(type, detail),
 // leaveBlock(type, detail), enterSpan(type, detail), leaveSpan(type) and text(type, text).
 // False when md4c fails (out of memory) or `source` is too large for MD_SIZE.
+//
+// A std::string, not a view: md4c 0.4.8 reads one byte past the end of its input (a document
+// ending in a list-number-like "1": md_is_container_mark looks at the byte after the digits for
+// '.' or ')'). A string's terminating NUL makes that byte defined and never a marker; with a
+// view into a larger buffer it would be the caller's next byte ("1" of "1." became a list), or
+// past the allocation (found by fuzz/markdown-fuzz.cpp under ASan).
 template <typename Renderer>
-bool parseWith(std::string_view source, unsigned flags, Renderer& renderer) {
+bool parseWith(const std::string& source, unsigned flags, Renderer& renderer) {
   if constexpr (sizeof(size_t) > sizeof(MD_SIZE)) {
     if (source.size() > static_cast<size_t>(static_cast<MD_SIZE>(-1))) return false;
   }
