@@ -1,4 +1,5 @@
 #include "render/markdown.h"
+#include "render/markdown-testing.h"
 
 #include <cstdint>
 #include <optional>
@@ -11,6 +12,8 @@
 
 namespace lattice::render {
 namespace {
+
+using testing::RenderOptions;
 
 constexpr unsigned kParserFlags = MD_FLAG_TABLES | MD_FLAG_STRIKETHROUGH | MD_FLAG_TASKLISTS |
                                   MD_FLAG_PERMISSIVEURLAUTOLINKS |
@@ -100,6 +103,8 @@ std::string collapseWhitespace(std::string_view text) {
 // whose opening tag depends on later content (heading ids, image alt) are finished on leave.
 class HtmlRenderer {
  public:
+  explicit HtmlRenderer(const RenderOptions& options) : options_(options) {}
+
   RenderedMarkdown takeResult() {
     finishPlainText();
     return std::move(result_);
@@ -150,7 +155,8 @@ class HtmlRenderer {
         out.append(">");
         break;
       }
-      case MD_BLOCK_HTML: break;  // never produced with MD_FLAG_NOHTML; its text is escaped anyway
+      // Only without MD_FLAG_NOHTML (RenderOptions::allowRawHtml); its text comes as MD_TEXT_HTML.
+      case MD_BLOCK_HTML: break;
       case MD_BLOCK_P: out.append("<p>"); break;
       case MD_BLOCK_TABLE: out.append("<table>\n"); break;
       case MD_BLOCK_THEAD: out.append("<thead>\n"); break;
@@ -205,7 +211,7 @@ class HtmlRenderer {
       case MD_SPAN_IMG: {
         auto image = static_cast<const MD_SPAN_IMG_DETAIL*>(detail);
         imageDepth_ = 1;
-        imageSrc_ = safeUrl(attributeText(image->src));
+        imageSrc_ = checkedUrl(image->src);
         imageHasTitle_ = image->title.text != nullptr;
         imageTitle_ = attributeText(image->title);
         imageAlt_.clear();
@@ -251,8 +257,17 @@ class HtmlRenderer {
       case MD_TEXT_SOFTBR: addBreak("\n"); break;
       case MD_TEXT_ENTITY: addText(decodeEntities(text)); break;
       // MD_TEXT_HTML cannot occur with MD_FLAG_NOHTML; if it ever did, it is escaped like
-      // everything else. Never emit author text verbatim.
+      // everything else. Never emit author text verbatim -- except in the test-only
+      // allowRawHtml mode (markdown-testing.h), where an image's alt text still gets it escaped,
+      // like the CommonMark reference renderer.
       case MD_TEXT_HTML:
+        if (options_.allowRawHtml && imageDepth_ == 0) {
+          if (inHeading_) headingText_.append(text);
+          result_.html.append(text);
+          break;
+        }
+        addText(text);
+        break;
       case MD_TEXT_NORMAL:
       case MD_TEXT_CODE:
       case MD_TEXT_LATEXMATH: addText(text); break;
@@ -272,8 +287,15 @@ class HtmlRenderer {
     out.append(">");
   }
 
+  // The URL to emit for a link or image destination, or nullopt when it must not be emitted.
+  std::optional<std::string> checkedUrl(const MD_ATTRIBUTE& url) const {
+    std::string decoded = attributeText(url);
+    if (!options_.checkUrls) return decoded;
+    return safeUrl(decoded);
+  }
+
   void openLink(const MD_SPAN_A_DETAIL* link) {
-    std::optional<std::string> href = safeUrl(attributeText(link->href));
+    std::optional<std::string> href = checkedUrl(link->href);
     openLinks_.push_back(href.has_value());
     if (!href) return;  // unsafe: render the link text without the <a>
     std::string& out = result_.html;
@@ -285,7 +307,7 @@ class HtmlRenderer {
       appendEscapedHtml(out, attributeText(link->title));
       out.append("\"");
     }
-    if (isExternalUrl(*href)) out.append(" rel=\"noopener\"");
+    if (options_.noopenerRel && isExternalUrl(*href)) out.append(" rel=\"noopener\"");
     out.append(">");
   }
 
@@ -305,7 +327,7 @@ class HtmlRenderer {
       appendEscapedHtml(out, imageTitle_);
       out.append("\"");
     }
-    out.append(" loading=\"lazy\">");
+    out.append(options_.lazyImages ? " loading=\"lazy\">" : ">");
   }
 
   void finishHeading(unsigned level) {
@@ -327,9 +349,12 @@ class HtmlRenderer {
     char digit = static_cast<char>('0' + level);
     std::string open = "<h";
     open.push_back(digit);
-    open.append(" id=\"");
-    appendEscapedHtml(open, id);
-    open.append("\">");
+    if (options_.headingIds) {
+      open.append(" id=\"");
+      appendEscapedHtml(open, id);
+      open.append("\"");
+    }
+    open.append(">");
     // Only the heading's own content follows headingStart_, so this moves little.
     result_.html.insert(headingStart_, open);
     result_.html.append("</h").append(1, digit).append(">\n");
@@ -407,6 +432,7 @@ class HtmlRenderer {
     }
   }
 
+  const RenderOptions& options_;
   RenderedMarkdown result_;
 
   bool inCodeBlock_ = false;
@@ -435,6 +461,12 @@ class HtmlRenderer {
 }  // namespace
 
 RenderedMarkdown renderMarkdown(std::string_view markdown) {
+  return testing::renderMarkdown(markdown, RenderOptions{});
+}
+
+namespace testing {
+
+RenderedMarkdown renderMarkdown(std::string_view markdown, const RenderOptions& options) {
   if (markdown.substr(0, kUtf8Bom.size()) == kUtf8Bom) markdown.remove_prefix(kUtf8Bom.size());
 
   // md4c and our escaping are byte-oriented; make sure what we emit is well-formed UTF-8.
@@ -444,9 +476,11 @@ RenderedMarkdown renderMarkdown(std::string_view markdown) {
     appendValidUtf8(repaired, markdown);
     markdown = repaired;
   }
-  HtmlRenderer renderer;
+  HtmlRenderer renderer(options);
   unsigned flags = kParserFlags;
-  if (!permissiveUrlAutolinksAffordable(markdown)) {
+  if (options.commonMarkOnly) flags = MD_DIALECT_COMMONMARK | MD_FLAG_NOHTML;
+  if (options.allowRawHtml) flags &= ~static_cast<unsigned>(MD_FLAG_NOHTML);
+  if (!options.commonMarkOnly && !permissiveUrlAutolinksAffordable(markdown)) {
     flags &= ~static_cast<unsigned>(MD_FLAG_PERMISSIVEURLAUTOLINKS | MD_FLAG_PERMISSIVEWWWAUTOLINKS);
   }
   if (!parseWith(markdown, flags, renderer)) return RenderedMarkdown{};
@@ -454,5 +488,7 @@ RenderedMarkdown renderMarkdown(std::string_view markdown) {
   result.ok = true;
   return result;
 }
+
+}  // namespace testing
 
 }  // namespace lattice::render
