@@ -1,6 +1,7 @@
 #include "render/markdown.h"
 #include "render/markdown-testing.h"
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <unordered_map>
@@ -25,19 +26,25 @@ constexpr uint64_t kPermissiveAutolinkBudget = 5'000'000;
 
 constexpr size_t kPlainTextLimit = 300;
 
-bool isAsciiSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
+constexpr auto kAsciiSpace = [] {
+  std::array<bool, 256> table{};
+  for (unsigned char c : {' ', '\t', '\n', '\r', '\f', '\v'}) table[c] = true;
+  return table;
+}();
 
-bool isMd4cMarkChar(char c) {
-  switch (c) {
-    case '\\': case '*': case '_': case '`': case '&': case ';': case '<': case '>': case '[':
-    case '!': case ']': case '\0': case '~': case '@': case ':': case '.': case '|':
-      return true;
-    default:
-      return false;
+bool isAsciiSpace(char c) { return kAsciiSpace[static_cast<unsigned char>(c)]; }
+
+// The characters md4c 0.4.8 collects as inline marks (see md_collect_marks), as a table: the
+// affordability scan below is a pass over every byte of every document.
+constexpr auto kMd4cMarkChars = [] {
+  std::array<bool, 256> table{};
+  for (unsigned char c : {'\\', '*', '_', '`', '&', ';', '<', '>', '[', '!', ']', '\0', '~', '@', ':', '.', '|'}) {
+    table[c] = true;
   }
-}
+  return table;
+}();
+
+bool isMd4cMarkChar(char c) { return kMd4cMarkChars[static_cast<unsigned char>(c)]; }
 
 // TODO(perf): md4c 0.4.8 analyses each bare "http://" / "www." autolink candidate by walking
 // forward over every later unresolved inline mark of the same paragraph, so a paragraph with C
@@ -54,6 +61,18 @@ bool isMd4cMarkChar(char c) {
 // O(K * L) (a 1 MiB paragraph of "[x](/a) *a*" lines: ~2 s natively; 256 KiB: ~0.15 s).
 // Bounding post size and upgrading md4c are the fixes.
 bool permissiveUrlAutolinksAffordable(std::string_view text) {
+  // Every candidate takes at least 3 bytes ("://") and every mark 1, so a document of n bytes
+  // costs at most n/3 * n: small documents need no scan.
+  // Cheap upper bound first: every candidate and every other mark lies in the document, so the
+  // cost is at most candidates * bytes. Ordinary posts have few bare URLs and stop here; the
+  // exact per-chunk count below is only needed near the budget.
+  const uint64_t size = text.size();
+  uint64_t allCandidates = 0;
+  for (size_t p = text.find("://"); p != std::string_view::npos; p = text.find("://", p + 3)) ++allCandidates;
+  for (size_t p = text.find('.', 3); p != std::string_view::npos; p = text.find('.', p + 1)) {
+    if ((text[p - 1] | 0x20) == 'w' && (text[p - 2] | 0x20) == 'w' && (text[p - 3] | 0x20) == 'w') ++allCandidates;
+  }
+  if (allCandidates * size <= kPermissiveAutolinkBudget) return true;
   uint64_t total = 0;
   uint64_t candidates = 0;
   uint64_t marks = 0;
@@ -383,29 +402,67 @@ class HtmlRenderer {
   }
 
   // Word counting and the plain-text excerpt.
+  // Word runs are handled whole: this sees every byte of visible text. Once the excerpt is
+  // full only words are counted, in a loop the compiler can vectorise.
   void addPlainText(std::string_view text) {
-    for (char c : text) {
-      if (isAsciiSpace(c)) {
+    if (plainFull_) {
+      countWords(text);
+      return;
+    }
+    const char* data = text.data();
+    const size_t size = text.size();
+    size_t i = 0;
+    while (i < size) {
+      if (isAsciiSpace(data[i])) {
         breakPlainText();
+        ++i;
         continue;
       }
+      size_t end = i + 1;
+      while (end < size && !isAsciiSpace(data[end])) ++end;
       bool continuesWord = inWord_;
       if (!inWord_) {
         ++result_.wordCount;
         inWord_ = true;
       }
-      if (plainFull_) continue;
-      std::string& plain = result_.plainText;
-      size_t needed = (pendingSpace_ && !plain.empty()) ? 2 : 1;
-      if (plain.size() + needed > kPlainTextLimit) {
-        plainFull_ = true;
-        plainCutMidWord_ = continuesWord;
-        continue;
-      }
-      if (needed == 2) plain.push_back(' ');
-      pendingSpace_ = false;
-      plain.push_back(c);
+      if (!plainFull_) appendPlainRun(text.substr(i, end - i), continuesWord);
+      i = end;
     }
+  }
+
+  void countWords(std::string_view text) {
+    if (text.empty()) return;
+    const auto* data = reinterpret_cast<const unsigned char*>(text.data());
+    const size_t size = text.size();
+    // ASCII whitespace is exactly ' ' and '\t' .. '\r' (9..13), as isAsciiSpace().
+    auto space = [](unsigned char c) -> size_t { return (c == ' ') | (static_cast<unsigned char>(c - 9) < 5); };
+    size_t starts = (!space(data[0]) && !inWord_) ? 1 : 0;
+    for (size_t i = 1; i < size; ++i) starts += space(data[i - 1]) & (space(data[i]) ^ 1);
+    result_.wordCount += starts;
+    inWord_ = !space(data[size - 1]);
+    if (!inWord_) pendingSpace_ = true;
+  }
+
+  // Appends a run of non-space bytes to the excerpt, after the pending space if any, up to
+  // kPlainTextLimit; `continuesWord`: the run continues a word begun by an earlier text piece.
+  void appendPlainRun(std::string_view run, bool continuesWord) {
+    std::string& plain = result_.plainText;
+    size_t space = (pendingSpace_ && !plain.empty()) ? 1 : 0;
+    if (plain.size() + space + 1 > kPlainTextLimit) {
+      plainFull_ = true;
+      plainCutMidWord_ = continuesWord;
+      return;
+    }
+    if (space != 0) plain.push_back(' ');
+    pendingSpace_ = false;
+    size_t room = kPlainTextLimit - plain.size();
+    if (run.size() <= room) {
+      plain.append(run);
+      return;
+    }
+    plain.append(run.substr(0, room));
+    plainFull_ = true;
+    plainCutMidWord_ = true;
   }
 
   void breakPlainText() {
