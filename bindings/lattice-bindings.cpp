@@ -1,5 +1,5 @@
 // embind registration only: the JS shim sees an Engine that takes and returns JSON strings (one
-// coarse call per step, no per-field `val` traffic), plus two tooling functions. No policy here.
+// coarse call per step, no per-field `val` traffic), plus a few tooling functions. No policy here.
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
 
@@ -72,6 +72,12 @@ std::string renderMarkdownJson(const std::string& markdown) {
   return lattice::dumpJson({{"ok", r.ok}, {"html", r.html}, {"headings", headings}, {"wordCount", r.wordCount}});
 }
 
+// The rendered HTML alone: what a caller that needs no headings or word count pays, with no JSON
+// built in C++ or parsed in JS (scripts/bench-render measures both entry points).
+std::string renderMarkdownHtml(const std::string& markdown) {
+  return lattice::render::renderMarkdown(markdown).html;
+}
+
 std::string buildSeedSqlJson(const std::string& tenantsJson, const std::string& postsJson, double now) {
   return lattice::dumpJson(
       lattice::buildSeedSql(parseOrNull(tenantsJson), parseOrNull(postsJson), static_cast<long long>(now)));
@@ -88,6 +94,7 @@ EMSCRIPTEN_BINDINGS(lattice) {
       .function("cancel", &EngineHandle::cancel)
       .function("activeCount", &EngineHandle::activeCount);
   emscripten::function("renderMarkdown", &renderMarkdownJson);
+  emscripten::function("renderMarkdownHtml", &renderMarkdownHtml);
   emscripten::function("buildSeedSql", &buildSeedSqlJson);
   emscripten::function("sha256Hex", emscripten::optional_override([](const std::string& s) {
                          return lattice::sha256Hex(s);

@@ -1,6 +1,8 @@
 #include "render/html-escape.h"
 
+#include <array>
 #include <cstdint>
+#include <cstring>
 
 namespace lattice::render {
 namespace {
@@ -70,22 +72,30 @@ bool isUnicodeSeparator(char32_t cp) {
 }  // namespace
 
 void appendEscapedHtml(std::string& out, std::string_view text) {
+  // Runs of bytes that need no escaping are copied whole; the table keeps the scan branch-light
+  // (this is the renderer's hottest loop after md4c's own parsing).
+  static constexpr auto kNeedsEscape = [] {
+    std::array<bool, 256> table{};
+    for (unsigned char c : {'&', '<', '>', '"', '\''}) table[c] = true;
+    return table;
+  }();
+  const char* data = text.data();
+  const size_t size = text.size();
   size_t start = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    std::string_view replacement;
-    switch (text[i]) {
-      case '&': replacement = "&amp;"; break;
-      case '<': replacement = "&lt;"; break;
-      case '>': replacement = "&gt;"; break;
-      case '"': replacement = "&quot;"; break;
-      case '\'': replacement = "&#39;"; break;
-      default: continue;
+  size_t i = 0;
+  for (;;) {
+    while (i < size && !kNeedsEscape[static_cast<unsigned char>(data[i])]) ++i;
+    out.append(data + start, i - start);
+    if (i == size) return;
+    switch (data[i]) {
+      case '&': out.append("&amp;"); break;
+      case '<': out.append("&lt;"); break;
+      case '>': out.append("&gt;"); break;
+      case '"': out.append("&quot;"); break;
+      default: out.append("&#39;"); break;
     }
-    out.append(text.data() + start, i - start);
-    out.append(replacement);
-    start = i + 1;
+    start = ++i;
   }
-  out.append(text.data() + start, text.size() - start);
 }
 
 std::string escapeHtml(std::string_view text) {
@@ -151,6 +161,14 @@ std::optional<size_t> printableCodePoints(std::string_view text, std::string_vie
 bool isValidUtf8(std::string_view text) {
   size_t i = 0;
   while (i < text.size()) {
+    // ASCII fast path: eight bytes at a time.
+    while (i + 8 <= text.size()) {
+      uint64_t word;
+      std::memcpy(&word, text.data() + i, 8);
+      if ((word & 0x8080808080808080ULL) != 0) break;
+      i += 8;
+    }
+    if (i >= text.size()) break;
     if (static_cast<unsigned char>(text[i]) < 0x80) {
       ++i;
       continue;

@@ -1,5 +1,7 @@
 #include "render/markdown.h"
+#include "render/markdown-testing.h"
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <unordered_map>
@@ -12,6 +14,8 @@
 namespace lattice::render {
 namespace {
 
+using testing::RenderOptions;
+
 constexpr unsigned kParserFlags = MD_FLAG_TABLES | MD_FLAG_STRIKETHROUGH | MD_FLAG_TASKLISTS |
                                   MD_FLAG_PERMISSIVEURLAUTOLINKS |
                                   MD_FLAG_PERMISSIVEEMAILAUTOLINKS |
@@ -22,19 +26,25 @@ constexpr uint64_t kPermissiveAutolinkBudget = 5'000'000;
 
 constexpr size_t kPlainTextLimit = 300;
 
-bool isAsciiSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
+constexpr auto kAsciiSpace = [] {
+  std::array<bool, 256> table{};
+  for (unsigned char c : {' ', '\t', '\n', '\r', '\f', '\v'}) table[c] = true;
+  return table;
+}();
 
-bool isMd4cMarkChar(char c) {
-  switch (c) {
-    case '\\': case '*': case '_': case '`': case '&': case ';': case '<': case '>': case '[':
-    case '!': case ']': case '\0': case '~': case '@': case ':': case '.': case '|':
-      return true;
-    default:
-      return false;
+bool isAsciiSpace(char c) { return kAsciiSpace[static_cast<unsigned char>(c)]; }
+
+// The characters md4c 0.4.8 collects as inline marks (see md_collect_marks), as a table: the
+// affordability scan below is a pass over every byte of every document.
+constexpr auto kMd4cMarkChars = [] {
+  std::array<bool, 256> table{};
+  for (unsigned char c : {'\\', '*', '_', '`', '&', ';', '<', '>', '[', '!', ']', '\0', '~', '@', ':', '.', '|'}) {
+    table[c] = true;
   }
-}
+  return table;
+}();
+
+bool isMd4cMarkChar(char c) { return kMd4cMarkChars[static_cast<unsigned char>(c)]; }
 
 // TODO(perf): md4c 0.4.8 analyses each bare "http://" / "www." autolink candidate by walking
 // forward over every later unresolved inline mark of the same paragraph, so a paragraph with C
@@ -51,6 +61,18 @@ bool isMd4cMarkChar(char c) {
 // O(K * L) (a 1 MiB paragraph of "[x](/a) *a*" lines: ~2 s natively; 256 KiB: ~0.15 s).
 // Bounding post size and upgrading md4c are the fixes.
 bool permissiveUrlAutolinksAffordable(std::string_view text) {
+  // Every candidate takes at least 3 bytes ("://") and every mark 1, so a document of n bytes
+  // costs at most n/3 * n: small documents need no scan.
+  // Cheap upper bound first: every candidate and every other mark lies in the document, so the
+  // cost is at most candidates * bytes. Ordinary posts have few bare URLs and stop here; the
+  // exact per-chunk count below is only needed near the budget.
+  const uint64_t size = text.size();
+  uint64_t allCandidates = 0;
+  for (size_t p = text.find("://"); p != std::string_view::npos; p = text.find("://", p + 3)) ++allCandidates;
+  for (size_t p = text.find('.', 3); p != std::string_view::npos; p = text.find('.', p + 1)) {
+    if ((text[p - 1] | 0x20) == 'w' && (text[p - 2] | 0x20) == 'w' && (text[p - 3] | 0x20) == 'w') ++allCandidates;
+  }
+  if (allCandidates * size <= kPermissiveAutolinkBudget) return true;
   uint64_t total = 0;
   uint64_t candidates = 0;
   uint64_t marks = 0;
@@ -100,6 +122,8 @@ std::string collapseWhitespace(std::string_view text) {
 // whose opening tag depends on later content (heading ids, image alt) are finished on leave.
 class HtmlRenderer {
  public:
+  explicit HtmlRenderer(const RenderOptions& options) : options_(options) {}
+
   RenderedMarkdown takeResult() {
     finishPlainText();
     return std::move(result_);
@@ -151,7 +175,8 @@ class HtmlRenderer {
         out.append(">");
         break;
       }
-      case MD_BLOCK_HTML: break;  // never produced with MD_FLAG_NOHTML; its text is escaped anyway
+      // Only without MD_FLAG_NOHTML (RenderOptions::allowRawHtml); its text comes as MD_TEXT_HTML.
+      case MD_BLOCK_HTML: break;
       case MD_BLOCK_P: out.append("<p>"); break;
       case MD_BLOCK_TABLE: out.append("<table>\n"); break;
       case MD_BLOCK_THEAD: out.append("<thead>\n"); break;
@@ -227,7 +252,7 @@ class HtmlRenderer {
       case MD_SPAN_IMG: {
         auto image = static_cast<const MD_SPAN_IMG_DETAIL*>(detail);
         imageDepth_ = 1;
-        imageSrc_ = safeUrl(attributeText(image->src));
+        imageSrc_ = checkedUrl(image->src);
         imageHasTitle_ = image->title.text != nullptr;
         imageTitle_ = attributeText(image->title);
         imageAlt_.clear();
@@ -268,8 +293,17 @@ class HtmlRenderer {
       case MD_TEXT_SOFTBR: addBreak("\n"); break;
       case MD_TEXT_ENTITY: addText(decodeEntities(text)); break;
       // MD_TEXT_HTML cannot occur with MD_FLAG_NOHTML; if it ever did, it is escaped like
-      // everything else. Never emit author text verbatim.
+      // everything else. Never emit author text verbatim -- except in the test-only
+      // allowRawHtml mode (markdown-testing.h), where an image's alt text still gets it escaped,
+      // like the CommonMark reference renderer.
       case MD_TEXT_HTML:
+        if (options_.allowRawHtml && imageDepth_ == 0) {
+          if (inHeading_) headingText_.append(text);
+          result_.html.append(text);
+          break;
+        }
+        addText(text);
+        break;
       case MD_TEXT_NORMAL:
       case MD_TEXT_CODE:
       case MD_TEXT_LATEXMATH: addText(text); break;
@@ -289,10 +323,17 @@ class HtmlRenderer {
     out.append(">");
   }
 
+  // The URL to emit for a link or image destination, or nullopt when it must not be emitted.
+  std::optional<std::string> checkedUrl(const MD_ATTRIBUTE& url) const {
+    std::string decoded = attributeText(url);
+    if (!options_.checkUrls) return decoded;
+    return safeUrl(decoded);
+  }
+
   // Emits the <a> and returns true, or nothing and false when the URL is unsafe (the link's
   // text is then rendered without it).
   bool openLink(const MD_SPAN_A_DETAIL* link) {
-    std::optional<std::string> href = safeUrl(attributeText(link->href));
+    std::optional<std::string> href = checkedUrl(link->href);
     if (!href) return false;
     std::string& out = result_.html;
     out.append("<a href=\"");
@@ -303,7 +344,7 @@ class HtmlRenderer {
       appendEscapedHtml(out, attributeText(link->title));
       out.append("\"");
     }
-    if (isExternalUrl(*href)) out.append(" rel=\"noopener\"");
+    if (options_.noopenerRel && isExternalUrl(*href)) out.append(" rel=\"noopener\"");
     out.append(">");
     return true;
   }
@@ -324,7 +365,7 @@ class HtmlRenderer {
       appendEscapedHtml(out, imageTitle_);
       out.append("\"");
     }
-    out.append(" loading=\"lazy\">");
+    out.append(options_.lazyImages ? " loading=\"lazy\">" : ">");
   }
 
   void finishHeading(unsigned level) {
@@ -346,9 +387,12 @@ class HtmlRenderer {
     char digit = static_cast<char>('0' + level);
     std::string open = "<h";
     open.push_back(digit);
-    open.append(" id=\"");
-    appendEscapedHtml(open, id);
-    open.append("\">");
+    if (options_.headingIds) {
+      open.append(" id=\"");
+      appendEscapedHtml(open, id);
+      open.append("\"");
+    }
+    open.append(">");
     // Only the heading's own content follows headingStart_, so this moves little.
     result_.html.insert(headingStart_, open);
     result_.html.append("</h").append(1, digit).append(">\n");
@@ -377,29 +421,67 @@ class HtmlRenderer {
   }
 
   // Word counting and the plain-text excerpt.
+  // Word runs are handled whole: this sees every byte of visible text. Once the excerpt is
+  // full only words are counted, in a loop the compiler can vectorise.
   void addPlainText(std::string_view text) {
-    for (char c : text) {
-      if (isAsciiSpace(c)) {
+    if (plainFull_) {
+      countWords(text);
+      return;
+    }
+    const char* data = text.data();
+    const size_t size = text.size();
+    size_t i = 0;
+    while (i < size) {
+      if (isAsciiSpace(data[i])) {
         breakPlainText();
+        ++i;
         continue;
       }
+      size_t end = i + 1;
+      while (end < size && !isAsciiSpace(data[end])) ++end;
       bool continuesWord = inWord_;
       if (!inWord_) {
         ++result_.wordCount;
         inWord_ = true;
       }
-      if (plainFull_) continue;
-      std::string& plain = result_.plainText;
-      size_t needed = (pendingSpace_ && !plain.empty()) ? 2 : 1;
-      if (plain.size() + needed > kPlainTextLimit) {
-        plainFull_ = true;
-        plainCutMidWord_ = continuesWord;
-        continue;
-      }
-      if (needed == 2) plain.push_back(' ');
-      pendingSpace_ = false;
-      plain.push_back(c);
+      if (!plainFull_) appendPlainRun(text.substr(i, end - i), continuesWord);
+      i = end;
     }
+  }
+
+  void countWords(std::string_view text) {
+    if (text.empty()) return;
+    const auto* data = reinterpret_cast<const unsigned char*>(text.data());
+    const size_t size = text.size();
+    // ASCII whitespace is exactly ' ' and '\t' .. '\r' (9..13), as isAsciiSpace().
+    auto space = [](unsigned char c) -> size_t { return (c == ' ') | (static_cast<unsigned char>(c - 9) < 5); };
+    size_t starts = (!space(data[0]) && !inWord_) ? 1 : 0;
+    for (size_t i = 1; i < size; ++i) starts += space(data[i - 1]) & (space(data[i]) ^ 1);
+    result_.wordCount += starts;
+    inWord_ = !space(data[size - 1]);
+    if (!inWord_) pendingSpace_ = true;
+  }
+
+  // Appends a run of non-space bytes to the excerpt, after the pending space if any, up to
+  // kPlainTextLimit; `continuesWord`: the run continues a word begun by an earlier text piece.
+  void appendPlainRun(std::string_view run, bool continuesWord) {
+    std::string& plain = result_.plainText;
+    size_t space = (pendingSpace_ && !plain.empty()) ? 1 : 0;
+    if (plain.size() + space + 1 > kPlainTextLimit) {
+      plainFull_ = true;
+      plainCutMidWord_ = continuesWord;
+      return;
+    }
+    if (space != 0) plain.push_back(' ');
+    pendingSpace_ = false;
+    size_t room = kPlainTextLimit - plain.size();
+    if (run.size() <= room) {
+      plain.append(run);
+      return;
+    }
+    plain.append(run.substr(0, room));
+    plainFull_ = true;
+    plainCutMidWord_ = true;
   }
 
   void breakPlainText() {
@@ -426,6 +508,7 @@ class HtmlRenderer {
     }
   }
 
+  const RenderOptions& options_;
   RenderedMarkdown result_;
 
   bool inCodeBlock_ = false;
@@ -454,6 +537,12 @@ class HtmlRenderer {
 }  // namespace
 
 RenderedMarkdown renderMarkdown(std::string_view markdown) {
+  return testing::renderMarkdown(markdown, RenderOptions{});
+}
+
+namespace testing {
+
+RenderedMarkdown renderMarkdown(std::string_view markdown, const RenderOptions& options) {
   if (markdown.substr(0, kUtf8Bom.size()) == kUtf8Bom) markdown.remove_prefix(kUtf8Bom.size());
 
   // md4c and our escaping are byte-oriented; make sure what we emit is well-formed UTF-8. The
@@ -465,9 +554,11 @@ RenderedMarkdown renderMarkdown(std::string_view markdown) {
     source.reserve(markdown.size() + 16);
     appendValidUtf8(source, markdown);
   }
-  HtmlRenderer renderer;
+  HtmlRenderer renderer(options);
   unsigned flags = kParserFlags;
-  if (!permissiveUrlAutolinksAffordable(source)) {
+  if (options.commonMarkOnly) flags = MD_DIALECT_COMMONMARK | MD_FLAG_NOHTML;
+  if (options.allowRawHtml) flags &= ~static_cast<unsigned>(MD_FLAG_NOHTML);
+  if (!options.commonMarkOnly && !permissiveUrlAutolinksAffordable(source)) {
     flags &= ~static_cast<unsigned>(MD_FLAG_PERMISSIVEURLAUTOLINKS | MD_FLAG_PERMISSIVEWWWAUTOLINKS);
   }
   if (!parseWith(source, flags, renderer)) return RenderedMarkdown{};
@@ -475,5 +566,7 @@ RenderedMarkdown renderMarkdown(std::string_view markdown) {
   result.ok = true;
   return result;
 }
+
+}  // namespace testing
 
 }  // namespace lattice::render

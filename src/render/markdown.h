@@ -65,6 +65,9 @@ struct RenderedMarkdown {
 // in one paragraph -- never an ordinary post) they are left as plain text; <...> autolinks,
 // [text](url) links and e-mail autolinks are unaffected. md4c 0.4.8 is also O(links x lines)
 // within one paragraph, which is not guarded: keep posts bounded (see markdown.cpp).
+//
+// The CommonMark conformance test renders through testing::renderMarkdown() (markdown-testing.h),
+// whose default options are exactly this function's behaviour.
 RenderedMarkdown renderMarkdown(std::string_view markdown);
 
 }  // namespace lattice::render
