@@ -126,6 +126,13 @@ function bytes(n) {
   }
   return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
 }
+// "an hour", "5 minutes", "30 s": how long figures take to arrive (VIEWS_FLUSH_SECONDS).
+function within(seconds) {
+  if (seconds === 3600) return "an hour";
+  if (seconds % 3600 === 0) return `${seconds / 3600} hours`;
+  if (seconds >= 60) return `${Math.round(seconds / 60)} minute${Math.round(seconds / 60) === 1 ? "" : "s"}`;
+  return `${seconds} s`;
+}
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 function dayLabel(iso) {
   const [, m, d] = iso.split("-").map(Number);
@@ -215,7 +222,7 @@ function yAxis(s, { left, right, top, bottom }, scale, format = short) {
 
 // Day labels along the x axis, thinned to fit.
 function xDays(s, daily, x, yBase, width) {
-  const every = Math.max(1, Math.ceil(daily.length / Math.max(2, Math.floor(width / 64))));
+  const every = Math.max(1, Math.ceil(daily.length / Math.max(2, Math.floor(width / 80))));
   daily.forEach((d, i) => {
     if ((daily.length - 1 - i) % every !== 0) return; // always label the newest day
     const at = x(i);
@@ -230,7 +237,7 @@ function xDays(s, daily, x, yBase, width) {
 function drawViews(container, stats) {
   const daily = stats.daily;
   if (stats.totals.views === 0 && stats.totals.events === 0) {
-    empty(container, `No views in the last ${stats.days} days yet. Views reach this chart within the hour.`);
+    empty(container, `No views in the last ${stats.days} days yet. Views reach this chart within ${within(stats.flush_seconds)}.`);
     return;
   }
   const width = widthOf(container);
@@ -500,11 +507,9 @@ function draw() {
   drawCache(el.charts.cache, stats);
   drawD1(el.charts.d1, stats);
   drawTiers(el.charts.tiers, stats);
-  const minutes = Math.round(stats.flush_seconds / 60);
   el.footnote.textContent =
     `${dayLabel(stats.from)} – ${dayLabel(stats.to)} (UTC). Views, cache and D1 figures are counted per post view ` +
-    `and reach this page within ${minutes >= 1 ? `${minutes} minute${minutes === 1 ? "" : "s"}` : `${stats.flush_seconds} s`}; ` +
-    "reactions and storage are current totals.";
+    `and reach this page within ${within(stats.flush_seconds)}; reactions and storage are current totals.`;
 }
 
 // ---------------------------------------------------------------------------------------------
