@@ -1,5 +1,7 @@
-// The owner's admin editor on a tenant host: GET/HEAD /admin (the HTML shell), /admin/app.js and
-// /admin/app.css, served from the files embedded at build time (src/app/embedded-assets.h).
+// The owner's admin pages on a tenant host, served from the files embedded at build time
+// (src/app/embedded-assets.h): GET/HEAD /admin (the editor's HTML shell), /admin/stats (the
+// operator dashboard's shell, web/admin/stats.html, drawn from GET /api/stats), and their
+// scripts and styles (/admin/app.js, /admin/app.css, /admin/stats.js, /admin/stats.css).
 //
 // The shell is the same for every tenant and holds no secret: the page asks the API who the
 // tenant is, with the token the owner typed in (kept in the browser, sent only as a bearer
@@ -11,7 +13,7 @@ namespace lattice {
 
 Task<HttpResponse> handleAdminPage(Context& cx, const std::string& subdomain,
                                    const std::vector<std::string>& segments) {
-  co_return embeddedPageResponse(cx.request, admin::kAssets, segments);
+  co_return embeddedPageResponse(cx.request, admin::kAssets, segments, {"stats"});
 }
 
 }  // namespace lattice

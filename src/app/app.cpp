@@ -70,6 +70,8 @@ Task<HttpResponse> route(Context& cx) {
     if (isApiPath(*segments) && segments->size() >= 4 && (*segments)[1] == "posts" &&
         ((*segments)[3] == "reactions" || (*segments)[3] == "comments" || (*segments)[3] == "live"))
       co_return co_await handlePostSocialApi(cx, target.subdomain, *segments);
+    if (isApiPath(*segments) && segments->size() == 2 && (*segments)[1] == "stats")
+      co_return co_await handleStatsApi(cx, target.subdomain);
     if (isApiPath(*segments)) co_return co_await handlePostsApi(cx, target.subdomain, *segments);
     if (!segments->empty() && (*segments)[0] == "admin")
       co_return co_await handleAdminPage(cx, target.subdomain, *segments);

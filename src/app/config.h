@@ -28,6 +28,7 @@ struct Config {
   int commentsPerMinute = 10;            // COMMENTS_PER_MINUTE: comments per reader per post
   int commentsFlushSeconds = 30;         // COMMENTS_FLUSH_SECONDS: comments reach D1 within this
   int reactionsFlushSeconds = 300;       // REACTIONS_FLUSH_SECONDS: reaction counts reach D1 within this
+  int viewsFlushSeconds = 3600;          // VIEWS_FLUSH_SECONDS: post views and their daily figures reach D1 within this
   int feedMaxItems = 500;                // FEED_MAX_ITEMS: items a reader's FeedDO keeps (50-5000)
   cache::CachePolicy cache;              // CACHE_MODE, STAMP_TTL_SECONDS, TTL_HOT/WARM/COLD/POPULAR/LIST
   tiers::Thresholds tiers;               // TIER_* thresholds of the tier policy (src/tiers/policy.h)

@@ -57,8 +57,11 @@ inline constexpr std::string_view kAppPageCsp =
 
 // A page that is one bundle under /{segments[0]}: the bare path is the bundle's index.html, sent
 // with kAppPageCsp; /{segments[0]}/{file} is a top-level file other than the shell itself (one URL
-// per file). 404 route.not_found for anything else, 405 for methods other than GET and HEAD.
+// per file). Each name in `pages` is a second shell of the bundle: /{segments[0]}/{name} is
+// {name}.html, with kAppPageCsp too, and that file has no URL of its own. 404 route.not_found for
+// anything else, 405 for methods other than GET and HEAD.
 HttpResponse embeddedPageResponse(const HttpRequest& request, const AssetBundle& bundle,
-                                  const std::vector<std::string>& segments);
+                                  const std::vector<std::string>& segments,
+                                  const std::vector<std::string_view>& pages = {});
 
 }  // namespace lattice

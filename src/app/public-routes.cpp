@@ -391,7 +391,8 @@ Task<HttpResponse> handlePublicPage(Context& cx, const std::string& subdomain,
   // A view of a post (a page, or a 304 for one the reader has) counts in the post's object.
   const bool postPage = segments.size() == 2 && segments[0] == "blog";
   if (postPage && cx.request.method == "GET" && (r.status == 200 || r.status == 304) && !tenantId.empty()) {
-    if (std::string postId = postIdOf(r, subdomain); !postId.empty()) countPostView(cx, tenantId, postId);
+    if (std::string postId = postIdOf(r, subdomain); !postId.empty())
+      countPostView(cx, tenantId, postId, r.header("x-lattice-cache"));
   }
   co_return r;
 }

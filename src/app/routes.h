@@ -51,8 +51,12 @@ Task<HttpResponse> handleAdminPage(Context& cx, const std::string& subdomain,
 Task<HttpResponse> handlePostSocialApi(Context& cx, const std::string& subdomain,
                                        const std::vector<std::string>& segments);
 
-// Counts one view of a public post in its PostMetaDO, after the response is sent.
-void countPostView(Context& cx, const std::string& tenantId, const std::string& postId);
+// Counts one view of a public post in its PostMetaDO, after the response is sent, with how it
+// was served (`cache`: the response's x-lattice-cache) and the D1 queries made for it so far.
+void countPostView(Context& cx, const std::string& tenantId, const std::string& postId, const std::string& cache);
+
+// The operator dashboard's figures: GET /api/stats?days= (owner token; src/app/stats-routes.cpp).
+Task<HttpResponse> handleStatsApi(Context& cx, const std::string& subdomain);
 
 // The post pages' script and stylesheet: /assets/live.js, /assets/live.css (web/live, embedded;
 // src/app/asset-routes.cpp). segments[0] == "assets".

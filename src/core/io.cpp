@@ -40,6 +40,7 @@ Task<D1Result> Io::query(SqlStatement statement, std::string coalesce) {
                  {"sql", std::move(statement.sql)},
                  {"params", std::move(statement.params)}};
   if (!coalesce.empty()) effect["coalesce"] = std::move(coalesce);
+  ++d1Calls_;
   Json r = co_await perform(std::move(effect));
   co_return parseD1Result(r);
 }
@@ -49,6 +50,7 @@ Task<D1BatchResult> Io::batch(std::vector<SqlStatement> statements, std::string 
   for (auto& s : statements) list.push_back({{"sql", std::move(s.sql)}, {"params", std::move(s.params)}});
   Json effect = {{"kind", "d1.batch"}, {"binding", binding::kDatabase}, {"statements", std::move(list)}};
   if (!coalesce.empty()) effect["coalesce"] = std::move(coalesce);
+  ++d1Calls_;
   Json r = co_await perform(std::move(effect));
   D1BatchResult out;
   out.ok = jsonBool(r, "ok");

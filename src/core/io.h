@@ -97,6 +97,10 @@ class Io {
   Task<D1Result> query(SqlStatement statement, std::string coalesce = {});
   Task<D1BatchResult> batch(std::vector<SqlStatement> statements, std::string coalesce = {});
 
+  // D1 queries and batches this Io has asked for so far (one request or object event): what a
+  // post view reports to the dashboard's counters (GET /api/stats).
+  long long d1Calls() const { return d1Calls_; }
+
   // The driver side (Session): what the core is waiting for, and how to resume it.
   bool hasPending() const { return waiting_ != nullptr; }
   Json takePending() { return std::move(pending_); }
@@ -108,6 +112,7 @@ class Io {
   Json result_;
   Json emits_ = Json::array();
   std::coroutine_handle<> waiting_;
+  long long d1Calls_ = 0;
 };
 
 // Parses a driver's d1.query result (exposed for tests).

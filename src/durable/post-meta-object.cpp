@@ -222,6 +222,9 @@ Task<HttpResponse> listComments(ObjectContext& ox, const Caller& caller) {
 
 // ---- views ----
 
+// VIEWS_FLUSH_SECONDS (an hour by default): how long views wait in the object before D1.
+UnixMillis viewsFlushMs(const ObjectContext& ox) { return UnixMillis(ox.config.viewsFlushSeconds) * 1000; }
+
 Task<HttpResponse> recordViews(ObjectContext& ox, const Json& body) {
   const Json count = jsonValue(body, "count");
   const Json visitors = jsonValue(body, "visitors");
@@ -234,10 +237,20 @@ Task<HttpResponse> recordViews(ObjectContext& ox, const Json& body) {
       co_return errorResponse({400, "views.invalid", "visitor keys are strings of at most 512 bytes", "visitors"});
     keys.push_back(v.get<std::string>());
   }
+  // How the Worker served the view, for the dashboard (optional: a report without it counts the
+  // view as uncached with no D1 query).
+  ViewOutcome outcome;
+  const Json cache = jsonValue(body, "cache");
+  const Json d1 = jsonValue(body, "d1");
+  if ((!cache.is_null() && (!cache.is_string() || cache.get_ref<const std::string&>().size() > 32)) ||
+      (!d1.is_null() && (!d1.is_number_integer() || d1.get<long long>() < 0 || d1.get<long long>() > 10000)))
+    co_return errorResponse({400, "views.invalid", "cache must be a short string and d1 a count of queries", ""});
+  if (cache.is_string()) outcome.cache = cache.get<std::string>();
+  if (d1.is_number_integer()) outcome.d1Queries = d1.get<long long>();
   ViewCounter views(ox.sql, ox.random);
-  if (!views.record(count.get<long long>(), keys, ox.now))
+  if (!views.record(count.get<long long>(), keys, ox.now, outcome))
     co_return errorResponse({503, "storage.unavailable", "the views could not be counted", ""});
-  co_await flushNoLaterThan(ox, ox.now + kViewFlushIntervalMs);
+  co_await flushNoLaterThan(ox, ox.now + viewsFlushMs(ox));
   co_return jsonResponse(202, {{"total", views.total()}});
 }
 
@@ -369,10 +382,14 @@ Task<bool> flushReactions(ObjectContext& ox, MetaState& meta, const std::string&
   co_return true;
 }
 
+// The totals (posts) and the per-day figures (post_day_stats) in one batch: both or neither.
 Task<bool> flushViews(ObjectContext& ox, const std::string& tenantId, const std::string& postId) {
   ViewCounter views(ox.sql);
-  if (!views.dueForFlush(ox.now)) co_return true;
-  D1Result r = co_await ox.io.query(views.flushStatement(tenantId, postId, ox.now));
+  if (!views.dueForFlush(ox.now, viewsFlushMs(ox))) co_return true;
+  std::vector<SqlStatement> statements;
+  if (auto days = views.dayStatsStatement(tenantId, postId, ox.now)) statements.push_back(std::move(*days));
+  statements.push_back(views.flushStatement(tenantId, postId, ox.now));
+  D1BatchResult r = co_await ox.io.batch(std::move(statements));
   if (!r.ok) {
     ox.io.log("warn", "view flush failed", {{"object", ox.name}, {"error", r.error}});
     ox.io.metric("views.flush_failed");
@@ -412,7 +429,8 @@ Task<HttpResponse> runAlarm(ObjectContext& ox) {
   ViewCounter views(ox.sql);
   if (views.total() > 0) {
     // Views recorded since the last flush (or days leaving the window) are due within the hour.
-    if (views.dueForFlush(ox.now + kViewFlushIntervalMs)) atMost(ox.now + kViewFlushIntervalMs);
+    const UnixMillis interval = viewsFlushMs(ox);
+    if (views.dueForFlush(ox.now + interval, interval)) atMost(ox.now + interval);
   }
   if (next) co_await alarm::set(ox.io, *next);
   co_return done;

@@ -39,6 +39,39 @@ constexpr std::string_view kCreateDayCounts = R"(
     views INTEGER NOT NULL
   ))";
 
+// How the views of each UTC day were served (ViewOutcome), pruned with the sketches. Written to
+// D1 post_day_stats by dayStatsStatement, with the views of view_day_counts.
+// TODO(perf): these columns belong in view_day_counts (one row written per view instead of two);
+// that needs an ALTER TABLE for objects created before them.
+constexpr std::string_view kCreateDayStats = R"(
+  CREATE TABLE IF NOT EXISTS view_day_stats (
+    day            INTEGER PRIMARY KEY,
+    hit            INTEGER NOT NULL DEFAULT 0,
+    miss           INTEGER NOT NULL DEFAULT 0,
+    not_modified   INTEGER NOT NULL DEFAULT 0,
+    uncached       INTEGER NOT NULL DEFAULT 0,
+    d1_queries     INTEGER NOT NULL DEFAULT 0
+  ))";
+
+constexpr std::string_view kAddDayStats = R"(
+  INSERT INTO view_day_stats (day, hit, miss, not_modified, uncached, d1_queries)
+  VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+  ON CONFLICT (day) DO UPDATE SET hit = hit + excluded.hit, miss = miss + excluded.miss,
+    not_modified = not_modified + excluded.not_modified, uncached = uncached + excluded.uncached,
+    d1_queries = d1_queries + excluded.d1_queries)";
+
+constexpr std::string_view kPruneDayStats = "DELETE FROM view_day_stats WHERE day <= ?1 - ?2";
+
+// The days a flush carries: every day with views since the day of the last flush.
+constexpr std::string_view kDaysSince = R"(
+  SELECT c.day AS day, c.views AS views, coalesce(s.hit, 0) AS hit, coalesce(s.miss, 0) AS miss,
+         coalesce(s.not_modified, 0) AS not_modified, coalesce(s.uncached, 0) AS uncached,
+         coalesce(s.d1_queries, 0) AS d1_queries
+    FROM view_day_counts AS c LEFT JOIN view_day_stats AS s ON s.day = c.day
+   WHERE c.day >= ?1 ORDER BY c.day)";
+
+constexpr std::string_view kFlushedAt = "SELECT flushed_at FROM view_state WHERE id = 1";
+
 constexpr std::string_view kAddDayCount = R"(
   INSERT INTO view_day_counts (day, views) VALUES (?1, ?2)
   ON CONFLICT (day) DO UPDATE SET views = views + excluded.views)";
@@ -89,6 +122,23 @@ constexpr const char* kFlushPost = R"(
                    views_30d = CASE WHEN views_30d_at IS NULL OR views_30d_at <= ?6 THEN ?5 ELSE views_30d END,
                    views_30d_at = max(coalesce(views_30d_at, ?6), ?6)
   WHERE id = ?2 AND tenant_id = ?1)";
+
+// D1: ?3 is a JSON array of {day, views, hit, miss, not_modified, uncached, d1_queries}; each
+// figure only ever grows (max), like view_count.
+constexpr const char* kFlushDays = R"(
+  INSERT INTO post_day_stats (post_id, day, tenant_id, views, cache_hit, cache_miss, cache_not_modified,
+                              cache_uncached, d1_queries, updated_at)
+  SELECT ?2, json_extract(d.value, '$.day'), ?1, json_extract(d.value, '$.views'),
+         json_extract(d.value, '$.hit'), json_extract(d.value, '$.miss'),
+         json_extract(d.value, '$.not_modified'), json_extract(d.value, '$.uncached'),
+         json_extract(d.value, '$.d1_queries'), ?4
+    FROM json_each(?3) AS d WHERE true
+  ON CONFLICT (post_id, day) DO UPDATE SET
+    views = max(views, excluded.views), cache_hit = max(cache_hit, excluded.cache_hit),
+    cache_miss = max(cache_miss, excluded.cache_miss),
+    cache_not_modified = max(cache_not_modified, excluded.cache_not_modified),
+    cache_uncached = max(cache_uncached, excluded.cache_uncached),
+    d1_queries = max(d1_queries, excluded.d1_queries), updated_at = excluded.updated_at)";
 
 constexpr int kRankBits = 64 - kViewSketchBits;
 
@@ -171,6 +221,7 @@ ViewCounter::ViewCounter(Sql& sql, std::string_view random) : sql_(sql) {
   sql_.exec(kCreateState);
   sql_.exec(kCreateDays);
   sql_.exec(kCreateDayCounts);
+  sql_.exec(kCreateDayStats);
   const std::string salt = random.empty() ? std::string() : sha256Hex("lattice.views.salt:" + std::string(random));
   sql_.exec(kInitState, Json::array({salt}));
 }
@@ -180,13 +231,20 @@ std::string ViewCounter::salt() {
   return r.ok && !r.rows.empty() ? jsonString(r.rows[0], "salt") : std::string();
 }
 
-bool ViewCounter::record(long long count, const std::vector<std::string>& visitorKeys, long long now) {
+bool ViewCounter::record(long long count, const std::vector<std::string>& visitorKeys, long long now,
+                         const ViewOutcome& outcome) {
   bool ok = true;
   const long long today = utcDay(now);
   if (count > 0) {
     SqlRows r = sql_.exec(kAddTotal, Json::array({count}));
     ok = r.ok && !r.rows.empty();
     ok = sql_.exec(kAddDayCount, Json::array({today, count})).ok && ok;
+    const std::string& c = outcome.cache;
+    const long long hit = c == "hit" ? count : 0, miss = c == "miss" ? count : 0,
+                    notModified = c == "not-modified" ? count : 0;
+    const long long uncached = count - hit - miss - notModified;
+    const long long d1 = std::max<long long>(0, outcome.d1Queries);
+    ok = sql_.exec(kAddDayStats, Json::array({today, hit, miss, notModified, uncached, d1})).ok && ok;
   }
   if (!visitorKeys.empty()) {
     const std::string s = salt();
@@ -202,6 +260,7 @@ bool ViewCounter::record(long long count, const std::vector<std::string>& visito
   }
   ok = sql_.exec(kPruneDays, Json::array({today, kUniqueViewerDays})).ok && ok;
   ok = sql_.exec(kPruneDayCounts, Json::array({today, kUniqueViewerDays})).ok && ok;
+  ok = sql_.exec(kPruneDayStats, Json::array({today, kUniqueViewerDays})).ok && ok;
   return ok;
 }
 
@@ -232,11 +291,21 @@ SqlStatement ViewCounter::flushStatement(std::string_view tenantId, std::string_
   return {kFlushPost, Json::array({std::string(tenantId), std::string(postId), views, unique, recent, now})};
 }
 
-bool ViewCounter::dueForFlush(long long now) {
+std::optional<SqlStatement> ViewCounter::dayStatsStatement(std::string_view tenantId, std::string_view postId,
+                                                          long long now) {
+  SqlRows at = sql_.exec(kFlushedAt);
+  if (!at.ok || at.rows.empty()) return std::nullopt;
+  const long long flushedAt = jsonInt(at.rows[0], "flushed_at");
+  SqlRows days = sql_.exec(kDaysSince, Json::array({flushedAt > 0 ? utcDay(flushedAt) : 0}));
+  if (!days.ok || days.rows.empty()) return std::nullopt;
+  return SqlStatement{kFlushDays, Json::array({std::string(tenantId), std::string(postId), dumpJson(days.rows), now})};
+}
+
+bool ViewCounter::dueForFlush(long long now, long long intervalMs) {
   SqlRows r = sql_.exec(kState);
   if (!r.ok || r.rows.empty()) return false;
   const Json& row = r.rows[0];
-  if (now - jsonInt(row, "flushed_at") < kViewFlushIntervalMs) return false;
+  if (now - jsonInt(row, "flushed_at") < intervalMs) return false;
   return jsonInt(row, "total") != jsonInt(row, "flushed_total") ||
          uniqueViewers30d(now) != jsonInt(row, "flushed_unique");
 }

@@ -57,6 +57,14 @@ class ViewSketch {
   std::array<uint8_t, kViewSketchRegisters> registers_{};
 };
 
+// How the Worker served one reported view (for the operator dashboard, GET /api/stats): its
+// x-lattice-cache outcome ("hit", "miss", "not-modified"; anything else, e.g. "bypass" or "off",
+// counts as uncached) and the D1 queries the Worker made while serving it.
+struct ViewOutcome {
+  std::string cache;
+  long long d1Queries = 0;
+};
+
 // The counters of one post, in its PostMetaDO's SQLite.
 class ViewCounter {
  public:
@@ -70,7 +78,9 @@ class ViewCounter {
   // of `now`'s UTC day, and deletes days that have left the 30-day window. Visitor keys may repeat
   // and need not match `count` (a view without a key still counts toward the total). False when
   // a write failed.
-  bool record(long long count, const std::vector<std::string>& visitorKeys, long long now);
+  // `outcome` is added to the day's serving figures once per view counted.
+  bool record(long long count, const std::vector<std::string>& visitorKeys, long long now,
+              const ViewOutcome& outcome = {});
 
   // All views ever recorded.
   long long total();
@@ -87,9 +97,16 @@ class ViewCounter {
   // for markFlushed.
   SqlStatement flushStatement(std::string_view tenantId, std::string_view postId, long long now);
 
-  // True when an hour has passed since the last markFlushed and D1 holds other values than a
-  // flush now would write (views were recorded, or days left the window).
-  bool dueForFlush(long long now);
+  // The D1 statement that stores the per-day figures (views, cache outcomes, D1 queries) of
+  // every day since the day of the last markFlushed into post_day_stats (migrations/
+  // 0006_stats.sql), as absolute values that never lower what D1 holds: run with flushStatement,
+  // in one batch. nullopt when there is no such day.
+  std::optional<SqlStatement> dayStatsStatement(std::string_view tenantId, std::string_view postId, long long now);
+
+  // True when `intervalMs` (an hour by default, VIEWS_FLUSH_SECONDS) has passed since the last
+  // markFlushed and D1 holds other values than a flush now would write (views were recorded, or
+  // days left the window).
+  bool dueForFlush(long long now, long long intervalMs = kViewFlushIntervalMs);
   // Call once D1 has accepted the statement of the last flushStatement: what it carried is now
   // what D1 holds, as of `now`. Views recorded meanwhile stay due.
   void markFlushed(long long now);
