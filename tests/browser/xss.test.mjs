@@ -65,6 +65,8 @@ function auditDom(ownScripts) {
       const name = attr.name.toLowerCase();
       if (name.startsWith("on")) found.push(`<${tag} ${name}="${attr.value.slice(0, 60)}">`);
       if (name === "srcdoc") found.push(`<${tag} srcdoc>`);
+      // The app pages' own `<link rel="icon" href="data:,">` (no favicon request) is empty data.
+      if (tag === "link" && name === "href" && attr.value === "data:,") continue;
       if (urlAttrs.includes(name) && !okScheme(attr.value)) found.push(`<${tag} ${name}="${attr.value.slice(0, 60)}">`);
     }
     if (["iframe", "frame", "object", "embed", "applet", "base", "portal"].includes(tag)) found.push(`<${tag}>`);
