@@ -113,6 +113,7 @@ Config Config::fromVars(const Json& vars) {
   if (auto v = positiveVar(vars, "FEED_ACTIVE_DAYS"); v > 0 && v <= 365) c.feedActiveDays = int(v);
   if (auto v = positiveVar(vars, "REACTIONS_PER_MINUTE"); v > 0 && v <= 100000) c.reactionsPerMinute = int(v);
   if (auto v = positiveVar(vars, "COMMENTS_PER_MINUTE"); v > 0 && v <= 100000) c.commentsPerMinute = int(v);
+  if (auto v = positiveVar(vars, "FOLLOWS_PER_MINUTE"); v > 0 && v <= 100000) c.followsPerMinute = int(v);
   if (auto v = positiveVar(vars, "COMMENTS_FLUSH_SECONDS"); v > 0 && v <= 3600) c.commentsFlushSeconds = int(v);
   if (auto v = positiveVar(vars, "REACTIONS_FLUSH_SECONDS"); v > 0 && v <= 86400) c.reactionsFlushSeconds = int(v);
   if (auto v = positiveVar(vars, "VIEWS_FLUSH_SECONDS"); v > 0 && v <= 86400) c.viewsFlushSeconds = int(v);

@@ -26,6 +26,7 @@ struct Config {
   int feedActiveDays = 14;               // FEED_ACTIVE_DAYS: publishing fans out to readers active this recently
   int reactionsPerMinute = 30;           // REACTIONS_PER_MINUTE: toggles per reader per post
   int commentsPerMinute = 10;            // COMMENTS_PER_MINUTE: comments per reader per post
+  int followsPerMinute = 30;             // FOLLOWS_PER_MINUTE: Meadow follows and unfollows per reader
   int commentsFlushSeconds = 30;         // COMMENTS_FLUSH_SECONDS: comments reach D1 within this
   int reactionsFlushSeconds = 300;       // REACTIONS_FLUSH_SECONDS: reaction counts reach D1 within this
   int viewsFlushSeconds = 3600;          // VIEWS_FLUSH_SECONDS: post views and their daily figures reach D1 within this

@@ -6,6 +6,8 @@
 //   PUT    /api/meadow/following/{subdomain}    follow: D1 first (the truth), then the object,
 //                                               handed the blog's 50 newest public posts
 //   DELETE /api/meadow/following/{subdomain}    unfollow: D1, then the object drops its posts
+//                                               (both: FOLLOWS_PER_MINUTE per reader, counted by
+//                                               the LimiterDO "follow:{readerId}", then 429)
 //   GET    /api/meadow/feed?sort&limit&cursor   a page of the feed (the object alone: no D1 read
 //                                               while it is warm)
 //   GET    /api/meadow/live                     a WebSocket on which new posts are pushed
@@ -20,6 +22,7 @@
 // An inactive reader's object is rebuilt from D1 when they come back (the object says it is
 // stale), so a publish costs one call per active follower, not per follower.
 #include "app/embedded-assets.h"
+#include "app/limiter-client.h"
 #include "app/owner-api.h"
 #include "app/readers.h"
 #include "app/routes.h"
@@ -324,6 +327,11 @@ Task<HttpResponse> handleMeadowApi(Context& cx, const std::vector<std::string>& 
     co_return co_await readThrough(cx, reader, std::move(path));
   }
   if (n == 3) co_return co_await readThrough(cx, reader, "/follows");
+  // Follows and unfollows share one allowance per reader (FOLLOWS_PER_MINUTE), taken before the
+  // blog is looked up or anything is written: a refused one changes nothing, and probing which
+  // blogs exist is limited too.
+  if (auto refused = co_await takeLimit(cx, "follow:" + reader.id, cx.config.followsPerMinute, "follows"))
+    co_return privateNoStore(std::move(*refused));
   if (method == "PUT") {
     HttpResponse r = co_await follow(cx, reader, segments[3]);
     co_return privateNoStore(std::move(r));

@@ -2,11 +2,11 @@
 
 #include <cctype>
 
+#include "app/limiter-client.h"
 #include "app/routes.h"
 #include "app/tenant-directory.h"
 #include "cache/store.h"
 #include "core/sha256.h"
-#include "durable/rate-limit.h"
 #include "http/errors.h"
 #include "http/json-body.h"
 #include "render/html-escape.h"
@@ -126,17 +126,9 @@ Task<HttpResponse> handleReadersApi(Context& cx) {
   if (auto* error = std::get_if<ApiError>(&name)) co_return errorResponse(*error);
 
   // Checked before anything is written: a refused sign-up stores nothing.
-  Json limit = {{"limit", cx.config.readerSignupsPerMinute}, {"windowMs", 60000}};
-  auto taken = co_await callObject(cx, binding::kLimiter, "signup:" + clientAddress(cx.request), "POST", "/take",
-                                   Json::object(), dumpJson(limit));
-  if (!taken.ok() || taken.value.status != 200)
-    co_return storageFailure(cx, "sign-up limiter", taken.ok() ? taken.value.body : taken.error);
-  const Json decision = parseJson(taken.value.body).value_or(Json::object());
-  if (!jsonBool(decision, "allowed")) {
-    Decision denied;
-    denied.retryAfterMs = jsonInt(decision, "retryAfterMs", 1000);
-    co_return rateLimitedResponse(denied, "sign-ups from this address");
-  }
+  if (auto refused = co_await takeLimit(cx, "signup:" + clientAddress(cx.request), cx.config.readerSignupsPerMinute,
+                                        "sign-ups from this address"))
+    co_return std::move(*refused);
 
   const std::string token = std::string(kTokenPrefix) + cx.random;
   const std::string hash = sha256Hex(token);

@@ -1,5 +1,6 @@
 // LimiterDO: platform-wide rate limits that belong to no tenant, one object per limited key,
-// named "{purpose}:{key}" (today "signup:{client address}" for POST /api/readers). One object per
+// named "{purpose}:{key}" ("signup:{client address}" for POST /api/readers, "follow:{readerId}"
+// for Meadow follows and unfollows; the Worker's side is src/app/limiter-client.h). One object per
 // key spreads the load and keeps each decision a single synchronous step on the object's own
 // SQLite (src/durable/rate-limit.h).
 //
