@@ -6,6 +6,7 @@
 // when a target is missed, unless --check. Run through scripts/bench-feed (builds the wasm first).
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
+import { availableParallelism, loadavg } from "node:os";
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -395,6 +396,7 @@ async function fanOut(world, plan, client, seed) {
 async function main() {
   const opts = parse();
   const timings = {};
+  const load = { start: loadavg().map((x) => round(x)) };
   const now = Date.now();
   log(`plan: ${opts.tenants} authors, ${opts.posts} posts, ${opts.readers} readers, Zipf s=${ZIPF_S}, seed ${opts.seed}`);
   const plan = generatePlan({ tenants: opts.tenants, posts: opts.posts, readers: opts.readers, publishes: opts.publishes,
@@ -433,9 +435,11 @@ async function main() {
     const publishes = opts.publishes ? await fanOut(world, plan, clients[0], opts.seed) : [];
     timings.fanout_s = round((performance.now() - started) / 1000, 1);
     timings.total_s = round((performance.now() - t0) / 1000, 1);
+    load.end = loadavg().map((x) => round(x));
 
     const params = { readers: opts.readers, posts: opts.posts, tenants: opts.tenants, publishes: opts.publishes, seed: opts.seed,
-      zipf_s: ZIPF_S, page_size: PAGE, concurrency: opts.concurrency, client: "http" };
+      zipf_s: ZIPF_S, page_size: PAGE, concurrency: opts.concurrency, client: "http",
+      machine: { cpus: availableParallelism(), loadavg_1_5_15: load } };
     const met = checkTargets(reads);
     console.log(renderReport({ plan, reads, publishes, met, params, timings, resets: connectionResets }));
     const record = buildRecord({ plan, reads, publishes, met, params, timings, resets: connectionResets, engine: engineInfo() });

@@ -118,7 +118,9 @@ export function renderReport({ plan, reads, publishes, met, params: p, timings, 
         "ctx.waitUntil work is cancelled then, so the followers after that point would miss the post until a rebuild.");
   }
   if (resets.count) out.push(`Note: ${resets.count} GETs were sent again after workerd reset their connection: ${JSON.stringify(resets.samples)}`);
-  out.push(`\nRun time ${fmt(timings.total_s)} s: set-up ${fmt(timings.setup_s)} s, reads ${fmt(timings.reads_s)} s, fan-out ${fmt(timings.fanout_s)} s.`);
+  const m = p.machine;
+  out.push(`\nRun time ${fmt(timings.total_s)} s: set-up ${fmt(timings.setup_s)} s, reads ${fmt(timings.reads_s)} s, fan-out ${fmt(timings.fanout_s)} s ` +
+    `(${m.cpus} CPUs, load average ${m.loadavg_1_5_15.start[0]} at the start, ${m.loadavg_1_5_15.end[0]} at the end).`);
   out.push("Latency: client wall time through Miniflare on this machine (one keep-alive connection, one request at a time), " +
     "good for comparing the two paths in one world, not a prediction of edge latency.");
   const shown = {
