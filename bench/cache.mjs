@@ -2,14 +2,12 @@
 // Miniflare worlds, caching ON (default vars) and NAIVE (CACHE_MODE=off), then a side-by-side
 // table and bench/results/cache.json. A measurement: exits 0 even when targets are missed,
 // unless --check is given. Run through scripts/bench-cache (which builds the wasm first).
-import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { World } from "../tests/support/world.mjs";
 import { generateCatalog } from "./lib/catalog.mjs";
+import { engineInfo, parseOptions } from "./lib/cli.mjs";
 import { makeClient } from "./lib/client.mjs";
 import { loadPrices } from "./lib/cost.mjs";
 import { loadCatalog, renderSeedSql } from "./lib/load.mjs";
@@ -34,8 +32,8 @@ const USAGE = `usage: scripts/bench-cache [options]      (or: node bench/cache.m
   --check         exit 1 when a target is missed (default: always exit 0)`;
 
 function parse() {
-  const { values } = parseArgs({
-    options: {
+  const { values, int } = parseOptions(
+    {
       tenants: { type: "string", default: "8" },
       posts: { type: "string", default: "150" },
       views: { type: "string", default: "20000" },
@@ -43,46 +41,15 @@ function parse() {
       client: { type: "string", default: "http" },
       out: { type: "string", default: join(BENCH, "results/cache.json") },
       check: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
     },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  const int = (name, min) => {
-    const n = Number(values[name]);
-    if (!Number.isInteger(n) || n < min) {
-      console.error(`--${name} must be an integer >= ${min}\n${USAGE}`);
-      process.exit(2);
-    }
-    return n;
-  };
+    USAGE,
+  );
   return { ...values, tenants: int("tenants", 1), posts: int("posts", 1), views: int("views", 1), seed: int("seed", 0) };
 }
 
 const t0 = performance.now();
 const log = (msg) => process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${msg}\n`);
 
-
-// Which engine was measured: the wasm's hash and time, and the commit (dirty: uncommitted changes).
-function engineInfo() {
-  const wasm = join(ROOT, "build/wasm/lattice.wasm");
-  const git = (...args) => {
-    try {
-      return execFileSync("git", args, { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-    } catch {
-      return null;
-    }
-  };
-  const status = git("status", "--porcelain", "--", "src", "worker-shim", "migrations", "bindings");
-  return {
-    wasm_sha256: createHash("sha256").update(readFileSync(wasm)).digest("hex").slice(0, 16),
-    wasm_built: statSync(wasm).mtime.toISOString(),
-    commit: git("rev-parse", "--short", "HEAD"),
-    engine_sources_dirty: status === null ? null : status !== "",
-  };
-}
 
 const clock = (s) => (s >= 60 ? `${Math.floor(s / 60)}m${String(Math.floor(s % 60)).padStart(2, "0")}s` : `${Math.round(s)}s`);
 
@@ -164,7 +131,7 @@ async function main() {
       warmup_views: warmup.length, client: opts.client };
 
     console.log(renderReport({ cached, naive, met, params, prices }));
-    const record = buildRecord({ cached, naive, met, params, prices, engine: engineInfo(), runtimeS: (performance.now() - t0) / 1000 });
+    const record = buildRecord({ cached, naive, met, params, prices, engine: engineInfo(ROOT), runtimeS: (performance.now() - t0) / 1000 });
     mkdirSync(dirname(opts.out), { recursive: true });
     writeFileSync(opts.out, JSON.stringify(record, null, 2) + "\n");
     log(`wrote ${relative(process.cwd(), opts.out) || opts.out}`);

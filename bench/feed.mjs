@@ -4,16 +4,14 @@
 // run (bench/feed/naive-feed-worker.mjs), the D1 queries per feed read (target 0 when warm), and
 // the fan-out cost of a publish. Prints a table and writes bench/results/feed.json. Exits 0 even
 // when a target is missed, unless --check. Run through scripts/bench-feed (builds the wasm first).
-import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import { availableParallelism, loadavg } from "node:os";
-import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { World } from "../tests/support/world.mjs";
 import { generatePlan } from "./feed/plan.mjs";
 import { buildRecord, checkTargets, renderReport } from "./feed/report.mjs";
+import { engineInfo, parseOptions } from "./lib/cli.mjs";
 import { makeClient } from "./lib/client.mjs";
 import { loadCatalog, renderSeedSql } from "./lib/load.mjs";
 import { Rng } from "./lib/prng.mjs";
@@ -41,8 +39,8 @@ const USAGE = `usage: scripts/bench-feed [options]      (or: node bench/feed.mjs
   --check          exit 1 when a target is missed (default: always exit 0)`;
 
 function parse() {
-  const { values } = parseArgs({
-    options: {
+  const { values, int } = parseOptions(
+    {
       readers: { type: "string", default: "1000" },
       posts: { type: "string", default: "10000" },
       tenants: { type: "string", default: "200" },
@@ -51,21 +49,9 @@ function parse() {
       seed: { type: "string", default: "1" },
       out: { type: "string", default: join(BENCH, "results/feed.json") },
       check: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
     },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  const int = (name, min) => {
-    const n = Number(values[name]);
-    if (!Number.isInteger(n) || n < min) {
-      console.error(`--${name} must be an integer >= ${min}\n${USAGE}`);
-      process.exit(2);
-    }
-    return n;
-  };
+    USAGE,
+  );
   const o = { ...values, readers: int("readers", 1), posts: int("posts", 1), tenants: int("tenants", 1),
     publishes: int("publishes", 0), concurrency: int("concurrency", 1), seed: int("seed", 0) };
   if (o.posts < o.tenants) {
@@ -80,24 +66,6 @@ const log = (msg) => process.stderr.write(`[${((performance.now() - t0) / 1000).
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const round = (x, d = 2) => (x == null ? null : Math.round(x * 10 ** d) / 10 ** d);
 const clock = (s) => (s >= 60 ? `${Math.floor(s / 60)}m${String(Math.floor(s % 60)).padStart(2, "0")}s` : `${Math.round(s)}s`);
-
-function engineInfo() {
-  const wasm = join(ROOT, "build/wasm/lattice.wasm");
-  const git = (...args) => {
-    try {
-      return execFileSync("git", args, { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-    } catch {
-      return null;
-    }
-  };
-  const status = git("status", "--porcelain", "--", "src", "worker-shim", "migrations", "bindings");
-  return {
-    wasm_sha256: createHash("sha256").update(readFileSync(wasm)).digest("hex").slice(0, 16),
-    wasm_built: statSync(wasm).mtime.toISOString(),
-    commit: git("rev-parse", "--short", "HEAD"),
-    engine_sources_dirty: status === null ? null : status !== "",
-  };
-}
 
 // Progress with an ETA: an overwritten line a second on a terminal, else a line every 15 s.
 function progress(label, total) {
@@ -455,7 +423,7 @@ async function main() {
       machine: { cpus: availableParallelism(), loadavg_1_5_15: load } };
     const met = checkTargets(reads);
     console.log(renderReport({ plan, reads, publishes, met, params, timings, resets: connectionResets }));
-    const record = buildRecord({ plan, reads, publishes, met, params, timings, resets: connectionResets, engine: engineInfo() });
+    const record = buildRecord({ plan, reads, publishes, met, params, timings, resets: connectionResets, engine: engineInfo(ROOT) });
     mkdirSync(dirname(opts.out), { recursive: true });
     writeFileSync(opts.out, JSON.stringify(record, null, 2) + "\n");
     log(`wrote ${relative(process.cwd(), opts.out) || opts.out}`);
