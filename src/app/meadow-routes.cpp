@@ -211,8 +211,12 @@ Task<std::optional<HttpResponse>> rebuild(Context& cx, const Reader& reader) {
 Task<HttpResponse> readThrough(Context& cx, const Reader& reader, std::string path) {
   auto first = co_await callFeed(cx, reader, "GET", path);
   if (!first.ok()) co_return storageFailure(cx, "feed object", first.error);
-  auto parsed = parseJson(first.value.body);
-  const bool stale = first.value.status == 409 && parsed && jsonString(jsonValue(*parsed, "error"), "code") == "feed.stale";
+  // Only a 409 can say "stale": a page (the hot path) is relayed without being parsed here.
+  bool stale = false;
+  if (first.value.status == 409) {
+    auto parsed = parseJson(first.value.body);
+    stale = parsed && jsonString(jsonValue(*parsed, "error"), "code") == "feed.stale";
+  }
   if (!stale) co_return privateNoStore(std::move(first.value));
   std::optional<HttpResponse> failed = co_await rebuild(cx, reader);
   if (failed) co_return std::move(*failed);
