@@ -1,5 +1,6 @@
 // embind registration only: the JS shim sees an Engine that takes and returns JSON strings (one
-// coarse call per step, no per-field `val` traffic), plus a few tooling functions. No policy here.
+// coarse call per step, no per-field `val` traffic). No policy here. This is all the Worker's wasm
+// exports; tooling (seed, benchmarks) has its own module, bindings/tools-bindings.cpp.
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
 
@@ -8,11 +9,8 @@
 
 #include "app/config.h"
 #include "app/engine.h"
-#include "blog/seed.h"
 #include "core/json.h"
-#include "core/sha256.h"
 #include "durable/sql.h"
-#include "render/markdown.h"
 
 namespace {
 
@@ -64,25 +62,6 @@ class EngineHandle {
   lattice::Engine engine_;
 };
 
-// {html, headings, wordCount} for tooling and benchmarks.
-std::string renderMarkdownJson(const std::string& markdown) {
-  auto r = lattice::render::renderMarkdown(markdown);
-  Json headings = Json::array();
-  for (const auto& h : r.headings) headings.push_back({{"level", h.level}, {"id", h.id}, {"text", h.text}});
-  return lattice::dumpJson({{"ok", r.ok}, {"html", r.html}, {"headings", headings}, {"wordCount", r.wordCount}});
-}
-
-// The rendered HTML alone: what a caller that needs no headings or word count pays, with no JSON
-// built in C++ or parsed in JS (scripts/bench-render measures both entry points).
-std::string renderMarkdownHtml(const std::string& markdown) {
-  return lattice::render::renderMarkdown(markdown).html;
-}
-
-std::string buildSeedSqlJson(const std::string& tenantsJson, const std::string& postsJson, double now) {
-  return lattice::dumpJson(
-      lattice::buildSeedSql(parseOrNull(tenantsJson), parseOrNull(postsJson), static_cast<long long>(now)));
-}
-
 }  // namespace
 
 EMSCRIPTEN_BINDINGS(lattice) {
@@ -93,10 +72,4 @@ EMSCRIPTEN_BINDINGS(lattice) {
       .function("resume", &EngineHandle::resume)
       .function("cancel", &EngineHandle::cancel)
       .function("activeCount", &EngineHandle::activeCount);
-  emscripten::function("renderMarkdown", &renderMarkdownJson);
-  emscripten::function("renderMarkdownHtml", &renderMarkdownHtml);
-  emscripten::function("buildSeedSql", &buildSeedSqlJson);
-  emscripten::function("sha256Hex", emscripten::optional_override([](const std::string& s) {
-                         return lattice::sha256Hex(s);
-                       }));
 }

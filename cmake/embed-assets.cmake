@@ -1,47 +1,41 @@
-# Embeds a folder of static text files (the admin editor in web/admin, the post pages' script in
-# web/live) into the C++ core as a generated .cpp: each file's bytes as a hex array, its
-# Content-Type, and a strong ETag (the SHA-256 of the bytes, computed here at build time). Works
-# the same for g++ and em++, since the generator is CMake itself.
+# The browser pages' files, in two parts (README, "Architecture"):
+#
+# - HTML shells (web/admin/*.html, web/meadow/*.html) are embedded into the C++ core as a
+#   generated .cpp: each file's bytes as a hex array, its Content-Type, and a strong ETag (the
+#   SHA-256 of the bytes, computed here at build time). The core serves them, because which page a
+#   path is depends on the host (a blog's or the main one) and each carries the pages' CSP.
+# - Scripts and styles (every other file of those folders, and web/live) are Workers Static
+#   Assets: publish_assets() writes them, minified, into a folder wrangler.toml's [assets] names.
+#   Cloudflare's asset layer answers them without running the Worker (and without loading the
+#   wasm), with ETags and revalidation, and headers from web/_headers; they cost the isolate
+#   nothing, so they are outside the size budget (scripts/lib/size-budget.sh prints them apart).
 #
 # Two roles in one file:
-#   include(cmake/embed-assets.cmake)                  defines embed_assets() for CMakeLists.txt
+#   include(cmake/embed-assets.cmake)   defines embed_assets() and publish_assets() for CMakeLists.txt
 #   cmake -DEMBED_DIR=.. -DEMBED_FILES=a|b -DEMBED_OUTPUT=x.cpp -DEMBED_NAMESPACE=lattice::admin
-#         [-DEMBED_MINIFIER=esbuild] -P cmake/embed-assets.cmake   writes the .cpp (run by the build)
+#         -P cmake/embed-assets.cmake   writes the .cpp (run by the build)
 #
-# embed_assets(<target> DIR <folder> OUTPUT <file.cpp> NAMESPACE <ns> [MINIFIER <esbuild>]) adds
-# the generated file to <target>. With MINIFIER, .js and .css files are embedded as
-# `esbuild --minify` makes them (comments and whitespace out, same behaviour): the wasm build does
-# this, since what it embeds counts against the size budget; the native build embeds the sources
-# as they are. It is regenerated whenever an embedded file (or this script) changes, and the folder
-# is globbed with CONFIGURE_DEPENDS so an added or removed file reconfigures the build. The
-# generated code defines `<ns>::kAssets`, an AssetBundle declared in src/app/embedded-assets.h
-# (declare a new bundle there).
+# embed_assets(<target> DIR <folder> OUTPUT <file.cpp> NAMESPACE <ns>) adds the generated file,
+# holding the folder's .html files, to <target>. It is regenerated whenever a shell (or this
+# script) changes, and the folder is globbed with CONFIGURE_DEPENDS so an added or removed file
+# reconfigures the build. The generated code defines `<ns>::kAssets`, an AssetBundle declared in
+# src/app/embedded-assets.h (declare a new bundle there). Only text types are accepted (the core
+# hands bodies to the shim as JSON strings, which must be UTF-8).
 #
-# Only text types are accepted (the core hands bodies to the shim as JSON strings, which must be
-# UTF-8); the extension decides the Content-Type, and an unknown extension fails the build rather
-# than being served as something a browser might sniff.
+# publish_assets(<target> OUTPUT <folder> MINIFIER <esbuild> HEADERS <_headers file>
+#                FOLDERS <dir>=<url prefix> ...) adds the custom target <target>, built by
+# default, which writes every non-HTML file of each <dir> to <folder>/<url prefix>/<name>, .js
+# and .css as `esbuild --minify` makes them (comments and whitespace out, same behaviour), and
+# copies the _headers file to <folder>/_headers. The URLs stay those the pages name, e.g.
+# web/admin/app.js at /admin/app.js.
 
 set(_EMBED_ASSETS_SCRIPT "${CMAKE_CURRENT_LIST_FILE}")
 
 function(_embed_content_type path out)
-  get_filename_component(ext "${path}" LAST_EXT)
-  string(TOLOWER "${ext}" ext)
-  if(ext STREQUAL ".html")
-    set(type "text/html; charset=utf-8")
-  elseif(ext STREQUAL ".js" OR ext STREQUAL ".mjs")
-    set(type "text/javascript; charset=utf-8")
-  elseif(ext STREQUAL ".css")
-    set(type "text/css; charset=utf-8")
-  elseif(ext STREQUAL ".svg")
-    set(type "image/svg+xml; charset=utf-8")
-  elseif(ext STREQUAL ".json" OR ext STREQUAL ".webmanifest")
-    set(type "application/json; charset=utf-8")
-  elseif(ext STREQUAL ".txt")
-    set(type "text/plain; charset=utf-8")
-  else()
-    message(FATAL_ERROR "embed-assets: no content type for '${path}' (text files only)")
+  if(NOT path MATCHES "\\.html$")
+    message(FATAL_ERROR "embed-assets: only HTML shells are embedded, not '${path}'")
   endif()
-  set(${out} "${type}" PARENT_SCOPE)
+  set(${out} "text/html; charset=utf-8" PARENT_SCOPE)
 endfunction()
 
 if(CMAKE_SCRIPT_MODE_FILE)
@@ -63,16 +57,6 @@ if(CMAKE_SCRIPT_MODE_FILE)
     endif()
     _embed_content_type("${path}" type)
     set(source_path "${path}")
-    if(DEFINED EMBED_MINIFIER AND EMBED_MINIFIER AND name MATCHES "\\.(js|mjs|css)$")
-      set(source_path "${EMBED_OUTPUT}.min/${name}")
-      get_filename_component(min_dir "${source_path}" DIRECTORY)
-      file(MAKE_DIRECTORY "${min_dir}")
-      execute_process(COMMAND "${EMBED_MINIFIER}" --minify --log-level=warning "--outfile=${source_path}" "${path}"
-                      RESULT_VARIABLE minified)
-      if(NOT minified EQUAL 0)
-        message(FATAL_ERROR "embed-assets: ${EMBED_MINIFIER} failed on ${path}")
-      endif()
-    endif()
     file(SHA256 "${source_path}" sha)
     file(SIZE "${source_path}" size)
     file(READ "${source_path}" hex HEX)
@@ -126,24 +110,59 @@ endif()
 
 # --- build integration (include()) ---
 function(embed_assets target)
-  cmake_parse_arguments(EA "" "DIR;OUTPUT;NAMESPACE;MINIFIER" "" ${ARGN})
+  cmake_parse_arguments(EA "" "DIR;OUTPUT;NAMESPACE" "" ${ARGN})
   if(NOT EA_DIR OR NOT EA_OUTPUT OR NOT EA_NAMESPACE)
     message(FATAL_ERROR "embed_assets(<target> DIR <folder> OUTPUT <file.cpp> NAMESPACE <ns>)")
   endif()
-  file(GLOB_RECURSE files CONFIGURE_DEPENDS "${EA_DIR}/*")
+  file(GLOB_RECURSE files CONFIGURE_DEPENDS "${EA_DIR}/*.html")
   list(FILTER files EXCLUDE REGEX "(/\\.|~$)")  # editor droppings and dotfiles are not served
   list(SORT files)
-  foreach(f IN LISTS files)
-    _embed_content_type("${f}" _)  # fail at configure time, not at build time
-  endforeach()
   string(REPLACE ";" "|" joined "${files}")
   add_custom_command(
     OUTPUT "${EA_OUTPUT}"
     COMMAND "${CMAKE_COMMAND}" "-DEMBED_DIR=${EA_DIR}" "-DEMBED_FILES=${joined}" "-DEMBED_OUTPUT=${EA_OUTPUT}"
-            "-DEMBED_NAMESPACE=${EA_NAMESPACE}" "-DEMBED_MINIFIER=${EA_MINIFIER}"
-            -P "${_EMBED_ASSETS_SCRIPT}"
+            "-DEMBED_NAMESPACE=${EA_NAMESPACE}" -P "${_EMBED_ASSETS_SCRIPT}"
     DEPENDS ${files} "${_EMBED_ASSETS_SCRIPT}"
-    COMMENT "Embedding ${EA_DIR}"
+    COMMENT "Embedding ${EA_DIR}/*.html"
     VERBATIM)
   target_sources(${target} PRIVATE "${EA_OUTPUT}")
+endfunction()
+
+function(publish_assets target)
+  cmake_parse_arguments(PA "" "OUTPUT;MINIFIER;HEADERS" "FOLDERS" ${ARGN})
+  if(NOT PA_OUTPUT OR NOT PA_MINIFIER OR NOT PA_HEADERS OR NOT PA_FOLDERS)
+    message(FATAL_ERROR "publish_assets(<target> OUTPUT <folder> MINIFIER <esbuild> HEADERS <file> FOLDERS <dir>=<prefix> ...)")
+  endif()
+  set(outputs "")
+  foreach(pair IN LISTS PA_FOLDERS)
+    string(REGEX MATCH "^(.+)=([a-z0-9-]+)$" _ "${pair}")
+    if(NOT CMAKE_MATCH_1)
+      message(FATAL_ERROR "publish_assets: FOLDERS takes <dir>=<url prefix>, not '${pair}'")
+    endif()
+    set(dir "${CMAKE_MATCH_1}")
+    set(prefix "${CMAKE_MATCH_2}")
+    file(GLOB_RECURSE files CONFIGURE_DEPENDS "${dir}/*")
+    list(FILTER files EXCLUDE REGEX "(/\\.|~$|\\.html$)")
+    foreach(f IN LISTS files)
+      file(RELATIVE_PATH name "${dir}" "${f}")
+      if(NOT name MATCHES "^[A-Za-z0-9._-]+\\.(js|css)$")
+        message(FATAL_ERROR "publish_assets: '${dir}/${name}': only top-level .js and .css files are published")
+      endif()
+      set(out "${PA_OUTPUT}/${prefix}/${name}")
+      add_custom_command(
+        OUTPUT "${out}"
+        COMMAND "${PA_MINIFIER}" --minify --log-level=warning "--outfile=${out}" "${f}"
+        DEPENDS "${f}"
+        COMMENT "Publishing ${prefix}/${name}"
+        VERBATIM)
+      list(APPEND outputs "${out}")
+    endforeach()
+  endforeach()
+  add_custom_command(
+    OUTPUT "${PA_OUTPUT}/_headers"
+    COMMAND "${CMAKE_COMMAND}" -E copy "${PA_HEADERS}" "${PA_OUTPUT}/_headers"
+    DEPENDS "${PA_HEADERS}"
+    VERBATIM)
+  list(APPEND outputs "${PA_OUTPUT}/_headers")
+  add_custom_target(${target} ALL DEPENDS ${outputs})
 endfunction()

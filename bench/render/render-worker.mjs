@@ -1,5 +1,6 @@
 // scripts/bench-render, workerd half: a bench-only Worker (never deployed) that renders the
-// benchmark corpus with Lattice's renderer (the same build/wasm the Worker ships) and with the
+// benchmark corpus with Lattice's renderer (build/wasm/lattice-tools: the renderer the Worker's
+// wasm ships, same code and flags, in the module that exports it to tooling) and with the
 // npm packages marked and markdown-it, in the same isolate. bench/render.mjs runs it in Miniflare.
 //
 // GET /check                         one pass per renderer: output sizes, a sanity check
@@ -9,8 +10,8 @@
 // Timing is done by the caller around each request: inside workerd, Date.now() and
 // performance.now() do not advance while JavaScript runs (they move only across I/O, a Spectre
 // mitigation), so an in-request clock would read 0 ms.
-import createModule from "../../build/wasm/lattice.mjs";
-import wasmModule from "../../build/wasm/lattice.wasm";
+import createModule from "../../build/wasm/lattice-tools.mjs";
+import wasmModule from "../../build/wasm/lattice-tools.wasm";
 import { Marked, MarkdownIt } from "../../build/bench/render/vendor.mjs";
 import corpus from "../../build/bench/render/corpus.mjs";
 

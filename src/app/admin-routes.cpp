@@ -1,7 +1,7 @@
 // The owner's admin pages on a tenant host, served from the files embedded at build time
 // (src/app/embedded-assets.h): GET/HEAD /admin (the editor's HTML shell), /admin/stats (the
-// operator dashboard's shell, web/admin/stats.html, drawn from GET /api/stats), and their
-// scripts and styles (/admin/app.js, /admin/app.css, /admin/stats.js, /admin/stats.css).
+// operator dashboard's shell, web/admin/stats.html, drawn from GET /api/stats). Their scripts and
+// styles (/admin/app.js, /admin/stats.css, ...) are static assets, answered before the Worker.
 //
 // The shell is the same for every tenant and holds no secret: the page asks the API who the
 // tenant is, with the token the owner typed in (kept in the browser, sent only as a bearer

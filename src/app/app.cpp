@@ -75,7 +75,6 @@ Task<HttpResponse> route(Context& cx) {
     if (isApiPath(*segments)) co_return co_await handlePostsApi(cx, target.subdomain, *segments);
     if (!segments->empty() && (*segments)[0] == "admin")
       co_return co_await handleAdminPage(cx, target.subdomain, *segments);
-    if (!segments->empty() && (*segments)[0] == "assets") co_return co_await handleAssets(cx, *segments);
     co_return co_await handlePublicPage(cx, target.subdomain, *segments);
   }
   if (isApiPath(*segments))

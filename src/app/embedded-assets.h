@@ -1,6 +1,8 @@
-// Static files embedded in the core at build time by cmake/embed-assets.cmake, which generates
-// each bundle's definition into the build folder: they ship inside the wasm, so a deploy replaces
-// them atomically with the code they talk to.
+// The HTML shells of the browser pages, embedded in the core at build time by
+// cmake/embed-assets.cmake, which generates each bundle's definition into the build folder: they
+// ship inside the wasm, so a deploy replaces them atomically with the code they talk to. Their
+// scripts and styles are Workers Static Assets (wrangler.toml [assets]): the asset layer answers
+// those URLs before the Worker runs, so the core never sees them.
 #pragma once
 
 #include <cstddef>
@@ -13,8 +15,8 @@
 namespace lattice {
 
 struct EmbeddedAsset {
-  std::string_view name;         // path under the bundle's folder, e.g. "app.js"
-  std::string_view contentType;  // from the extension, e.g. "text/javascript; charset=utf-8"
+  std::string_view name;         // path under the bundle's folder, e.g. "index.html"
+  std::string_view contentType;  // "text/html; charset=utf-8"
   std::string_view etag;         // strong validator: "\"" + sha256 hex of `bytes` + "\""
   std::string_view bytes;
 };
@@ -33,10 +35,7 @@ struct AssetBundle {
 };
 
 namespace admin {
-extern const AssetBundle kAssets;  // web/admin: the owner's editor (src/app/admin-routes.cpp)
-}
-namespace live {
-extern const AssetBundle kAssets;  // web/live: the post pages' script and style (src/app/asset-routes.cpp)
+extern const AssetBundle kAssets;  // web/admin: the owner's editor and dashboard (src/app/admin-routes.cpp)
 }
 namespace meadow {
 extern const AssetBundle kAssets;  // web/meadow: a reader's Meadow page (src/app/meadow-routes.cpp)
@@ -56,10 +55,10 @@ inline constexpr std::string_view kAppPageCsp =
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 // A page that is one bundle under /{segments[0]}: the bare path is the bundle's index.html, sent
-// with kAppPageCsp; /{segments[0]}/{file} is a top-level file other than the shell itself (one URL
-// per file). Each name in `pages` is a second shell of the bundle: /{segments[0]}/{name} is
-// {name}.html, with kAppPageCsp too, and that file has no URL of its own. 404 route.not_found for
-// anything else, 405 for methods other than GET and HEAD.
+// with kAppPageCsp. Each name in `pages` is a second shell of the bundle: /{segments[0]}/{name} is
+// {name}.html, with kAppPageCsp too. A shell file has no URL of its own. 404 route.not_found for
+// anything else (the pages' scripts and styles under /{segments[0]}/ are static assets, answered
+// before the Worker runs), 405 for methods other than GET and HEAD.
 HttpResponse embeddedPageResponse(const HttpRequest& request, const AssetBundle& bundle,
                                   const std::vector<std::string>& segments,
                                   const std::vector<std::string_view>& pages = {});

@@ -14,8 +14,8 @@
 //   GET    /api/meadow/blogs                    blogs to follow, newest post first (public, no
 //                                               token; kept at the edge for five minutes)
 //
-// And the page: GET /meadow on the main host, with /meadow/meadow.js and /meadow/meadow.css
-// (web/meadow, embedded at build time).
+// And the page: GET /meadow on the main host (web/meadow/index.html, embedded at build time); its
+// /meadow/meadow.js and /meadow/meadow.css are static assets.
 //
 // Publishing reaches followers' feeds by fan-out after the write's response (fanOutPost): each
 // follower who read their feed in the last FEED_ACTIVE_DAYS gets the post pushed to their object.

@@ -58,10 +58,6 @@ void countPostView(Context& cx, const std::string& tenantId, const std::string& 
 // The operator dashboard's figures: GET /api/stats?days= (owner token; src/app/stats-routes.cpp).
 Task<HttpResponse> handleStatsApi(Context& cx, const std::string& subdomain);
 
-// The post pages' script and stylesheet: /assets/live.js, /assets/live.css (web/live, embedded;
-// src/app/asset-routes.cpp). segments[0] == "assets".
-Task<HttpResponse> handleAssets(Context& cx, const std::vector<std::string>& segments);
-
 // The tier migrator (src/app/tiers-routes.cpp): the Worker's cron event (Context::scheduled), and
 // POST /api/admin/migrate[?dry_run=1] on any host with the operator token.
 Task<HttpResponse> handleScheduled(Context& cx);

@@ -1,5 +1,5 @@
-// /admin: the owner's editor, served from the files embedded at build time (web/admin via
-// cmake/embed-assets.cmake). The same shell for every tenant host, strong SHA-256 ETags with 304s,
+// /admin: the owner's editor, its HTML shell embedded at build time (web/admin via
+// cmake/embed-assets.cmake; its script and style are static assets, tests/native/static-assets-test.cpp). The same shell for every tenant host, strong SHA-256 ETags with 304s,
 // a strict CSP, no D1/KV/cache work, and API-style errors for anything else.
 #include <doctest/doctest.h>
 
@@ -34,8 +34,10 @@ long long effects(const TestWorld& w) {
 
 }  // namespace
 
-TEST_CASE("admin: every embedded file carries its content type and the SHA-256 of its bytes as ETag") {
-  REQUIRE(lattice::admin::kAssets.count >= 3);
+TEST_CASE("admin: the embedded files are the two shells, each with the SHA-256 of its bytes as ETag") {
+  REQUIRE(lattice::admin::kAssets.count == 2);
+  CHECK(lattice::admin::kAssets.files[0].name == "index.html");
+  CHECK(lattice::admin::kAssets.files[1].name == "stats.html");
   for (size_t i = 0; i < lattice::admin::kAssets.count; ++i) {
     const auto& a = lattice::admin::kAssets.files[i];
     CAPTURE(std::string(a.name));
@@ -45,7 +47,7 @@ TEST_CASE("admin: every embedded file carries its content type and the SHA-256 o
   }
 }
 
-TEST_CASE("admin: the shell, its script and its stylesheet, with validators and strict headers") {
+TEST_CASE("admin: the shell, with validators and strict headers") {
   TestWorld w;
   w.addTenant("demo");
   HttpResponse shell = w.request("GET", kDemo, "/admin");
@@ -67,27 +69,14 @@ TEST_CASE("admin: the shell, its script and its stylesheet, with validators and 
   CHECK(!std::regex_search(shell.body, std::regex("(src|href)=\"(https?:)?//")));
   CHECK(w.request("GET", kDemo, "/admin/").body == shell.body);
 
-  HttpResponse js = w.request("GET", kDemo, "/admin/app.js");
-  REQUIRE(js.status == 200);
-  CHECK(js.header("content-type") == "text/javascript; charset=utf-8");
-  CHECK(js.header("etag") == quotedSha(js.body));
-  CHECK(js.header("x-content-type-options") == "nosniff");
-  CHECK(js.header("cache-control") == "no-cache");
-  HttpResponse css = w.request("GET", kDemo, "/admin/app.css");
-  REQUIRE(css.status == 200);
-  CHECK(css.header("content-type") == "text/css; charset=utf-8");
-  CHECK(css.header("etag") == quotedSha(css.body));
-  CHECK(shell.header("etag") != js.header("etag"));
-
   SUBCASE("If-None-Match answers 304 without a body; a stale validator gets the file") {
     HttpResponse same = w.request("GET", kDemo, "/admin", {{"if-none-match", shell.header("etag")}});
     CHECK(same.status == 304);
     CHECK(same.body.empty());
     CHECK(same.header("etag") == shell.header("etag"));
     CHECK(same.header("cache-control") == "no-cache");
-    CHECK(w.request("GET", kDemo, "/admin/app.js", {{"if-none-match", "W/" + js.header("etag")}}).status == 304);
-    CHECK(w.request("GET", kDemo, "/admin/app.js", {{"if-none-match", "\"x\", " + js.header("etag")}}).status == 304);
-    CHECK(w.request("GET", kDemo, "/admin/app.js", {{"if-none-match", shell.header("etag")}}).status == 200);
+    CHECK(w.request("GET", kDemo, "/admin", {{"if-none-match", "W/" + shell.header("etag")}}).status == 304);
+    CHECK(w.request("GET", kDemo, "/admin", {{"if-none-match", "\"x\", " + shell.header("etag")}}).status == 304);
     CHECK(w.request("GET", kDemo, "/admin", {{"if-none-match", "\"stale\""}}).status == 200);
   }
   SUBCASE("HEAD: the headers of GET, no body") {
@@ -111,10 +100,11 @@ TEST_CASE("admin: the same shell on any tenant host, and no storage work at all"
   CHECK(effects(w) == before);
 }
 
-TEST_CASE("admin: unknown files are a JSON 404, other methods a 405 with Allow") {
+TEST_CASE("admin: anything but a shell is a JSON 404 (scripts and styles are the asset layer's), other methods a 405") {
   TestWorld w;
   w.addTenant("demo");
-  for (const char* path : {"/admin/nope.js", "/admin/index.html", "/admin/app.js/x", "/admin/../admin"}) {
+  for (const char* path : {"/admin/nope.js", "/admin/index.html", "/admin/stats.html", "/admin/app.js", "/admin/app.js/x",
+                           "/admin/../admin"}) {
     CAPTURE(path);
     HttpResponse r = w.request("GET", kDemo, path);
     CHECK(r.status == 404);

@@ -64,6 +64,8 @@ export class World {
         { type: "CompiledWasm", include: ["**/*.wasm"] },
       ],
       compatibilityDate: "2026-04-01",
+      // The pages' scripts and styles, as wrangler.toml's [assets] serves them: before the Worker.
+      assets: { directory: join(ROOT, "build/wasm/public"), routerConfig: { has_user_worker: true } },
       bindings: { BASE_DOMAIN: "localhost", LATTICE_DEV: "1", POSTS_PER_PAGE: "10", MAX_MARKDOWN_BYTES: "1048576", ...vars },
       d1Databases: { DB: DB_ID },
       d1Persist: join(state, "v3", "d1"),
