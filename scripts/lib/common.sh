@@ -91,17 +91,19 @@ build_native() {
 
 wrangler() { "$ROOT/node_modules/.bin/wrangler" "$@"; }
 
-# Applies D1 migrations to the local state (.wrangler/state) and loads the demo data when the
-# local database has no tenants yet.
+# Applies D1 migrations to the local state (.wrangler/state, or the folder given as $1, which is
+# wrangler's --persist-to) and loads the demo data when that database has no tenants yet.
 prepare_local_db() {
-  log "d1: applying migrations (local)"
-  wrangler d1 migrations apply DB --local >/dev/null
+  local state=()
+  [ $# -gt 0 ] && state=(--persist-to "$1")
+  log "d1: applying migrations (local${1:+, $1})"
+  wrangler d1 migrations apply DB --local "${state[@]}" >/dev/null
   local n
-  n=$(wrangler d1 execute DB --local --json --command "SELECT count(*) AS n FROM tenants" 2>/dev/null |
+  n=$(wrangler d1 execute DB --local "${state[@]}" --json --command "SELECT count(*) AS n FROM tenants" 2>/dev/null |
       node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s)[0].results[0].n))')
   if [ "$n" = "0" ]; then
     log "d1: loading demo data"
     node scripts/lib/seed.mjs build/seed.sql
-    wrangler d1 execute DB --local --file build/seed.sql >/dev/null
+    wrangler d1 execute DB --local "${state[@]}" --file build/seed.sql >/dev/null
   fi
 }

@@ -378,7 +378,10 @@ Task<bool> flushReactions(ObjectContext& ox, MetaState& meta, const std::string&
     store.acknowledgeFlush(ox.now);
     ox.io.metric("reactions.flushed");
   }
-  meta.set("reactions_due_at", 0);
+  // The object takes requests while the batch is out to D1. A toggle made meanwhile is not in
+  // the batch, and it found the flush already due, so it set no deadline of its own: keep one
+  // for it, or its count would wait for the post's next toggle.
+  meta.set("reactions_due_at", store.unflushed() ? ox.now + UnixMillis(ox.config.reactionsFlushSeconds) * 1000 : 0);
   co_return true;
 }
 
@@ -432,7 +435,10 @@ Task<HttpResponse> runAlarm(ObjectContext& ox) {
     const UnixMillis interval = viewsFlushMs(ox);
     if (views.dueForFlush(ox.now + interval, interval)) atMost(ox.now + interval);
   }
-  if (next) co_await alarm::set(ox.io, *next);
+  // A request the object took while this alarm waited for D1 (a comment, a toggle) may have set
+  // the alarm for its own deadline already (during the handler the runtime reports an alarm only
+  // once something set it): never move that later.
+  if (next) co_await alarm::setNoLaterThan(ox.io, *next);
   co_return done;
 }
 

@@ -98,6 +98,9 @@ constexpr std::string_view kAcknowledgeFlush = R"(
      SET flushed_count = flushing_count, flushing_count = NULL, flushing_at = NULL
    WHERE flushing_at = ?1)";
 
+constexpr std::string_view kAnyUnflushed =
+    "SELECT 1 AS unflushed FROM reaction_totals WHERE flushed_count IS NOT count LIMIT 1";
+
 // D1: the absolute count, so a repeat writes the same row again. Only while the post exists: a
 // deleted post's counts are dropped rather than failing the batch (its foreign key) forever.
 constexpr const char* kUpsertCount = R"(
@@ -262,6 +265,11 @@ std::vector<SqlStatement> ReactionStore::countUpserts(std::string_view postId, l
   for (const auto& [type, count] : dirty)
     out.push_back({kUpsertCount, Json::array({std::string(postId), type, count, now})});
   return out;
+}
+
+bool ReactionStore::unflushed() {
+  SqlRows r = sql_.exec(kAnyUnflushed);
+  return !r.ok || !r.rows.empty();
 }
 
 void ReactionStore::acknowledgeFlush(long long flushedAt) {

@@ -77,6 +77,10 @@ class ReactionStore {
   Json mine(std::string_view readerId);
   // True when every type's count equals its number of reader rows and none is negative (tests).
   bool consistent();
+  // True when some type's count differs from what D1 was last acknowledged to hold, i.e. the
+  // next countUpserts() would write something; true too when the read fails (a flush too many
+  // is harmless, one too few loses a count).
+  bool unflushed();
 
   // Starts a flush to D1: one upsert into reaction_counts per type whose count may differ from
   // what D1 was last acknowledged to hold (never flushed, or changed since), writing the absolute
