@@ -14,7 +14,7 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { engineInfo, parseOptions } from "./lib/cli.mjs";
-import { counterDelta, d1Queries, percentile } from "./lib/stats.mjs";
+import { counterDelta, d1Queries, summarize } from "./lib/stats.mjs";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(BENCH, "..");
@@ -245,17 +245,6 @@ function lua(v) {
   if (v && typeof v === "object") return `{${Object.entries(v).map(([k, x]) => `${k} = ${lua(x)}`).join(", ")}}`;
   if (typeof v === "string") return JSON.stringify(v);
   return String(v);
-}
-
-function latencySummary(values) {
-  if (!values?.length) return { n: 0, p50_ms: null, p90_ms: null, p99_ms: null, mean_ms: null };
-  return {
-    n: values.length,
-    p50_ms: round(percentile(values, 50)),
-    p90_ms: round(percentile(values, 90)),
-    p99_ms: round(percentile(values, 99)),
-    mean_ms: round(values.reduce((a, b) => a + b, 0) / values.length),
-  };
 }
 
 const wrkLatency = (r) => ({
@@ -520,7 +509,7 @@ async function mixedStream(dev, opts, work, posts, readers, run) {
       rate_limited: s["429"] ?? 0,
       other_refused: Object.entries(s).filter(([c]) => !c.startsWith("2") && c !== "429").reduce((n, [, v]) => n + v, 0),
       unknown: unknown.filter((a) => a.startsWith(k === "reaction" ? "R " : "C ")).length,
-      latency_ms: latencySummary(per[k].lat),
+      latency_ms: summarize(per[k].lat, [50, 90, 99]),
     };
   };
   const durationS = r.duration_s;
@@ -534,7 +523,7 @@ async function mixedStream(dev, opts, work, posts, readers, run) {
     latency_ms: wrkLatency(r),
     latency_ms_percentiles: r.latency_ms.percentiles,
     socket_errors: r.errors,
-    reads: { sent: per.read.sent, statuses: per.read.statuses, latency_ms: latencySummary(per.read.lat) },
+    reads: { sent: per.read.sent, statuses: per.read.statuses, latency_ms: summarize(per.read.lat, [50, 90, 99]) },
     reactions: { ...writeFigures("reaction", ackedReactions), slots_exhausted: slotsExhausted },
     comments: writeFigures("comment", ackedComments),
     writes_acknowledged_per_s: round(acks.length / durationS, 1),

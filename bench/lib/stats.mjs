@@ -8,16 +8,14 @@ export function percentile(values, p) {
   return sorted[rank - 1];
 }
 
-export function summarize(values) {
-  if (!values.length) return { n: 0, p50_ms: null, p95_ms: null, p99_ms: null, mean_ms: null };
-  const round = (x) => Math.round(x * 100) / 100;
-  return {
-    n: values.length,
-    p50_ms: round(percentile(values, 50)),
-    p95_ms: round(percentile(values, 95)),
-    p99_ms: round(percentile(values, 99)),
-    mean_ms: round(values.reduce((a, b) => a + b, 0) / values.length),
-  };
+// {n, p{P}_ms for each P in `ps`, mean_ms} of latencies in ms, to 0.01 ms (nulls when empty).
+export function summarize(values, ps = [50, 95, 99]) {
+  const round = (x) => (x == null ? null : Math.round(x * 100) / 100);
+  const empty = !values?.length;
+  const out = { n: empty ? 0 : values.length };
+  for (const p of ps) out[`p${p}_ms`] = empty ? null : round(percentile(values, p));
+  out.mean_ms = empty ? null : round(values.reduce((a, b) => a + b, 0) / values.length);
+  return out;
 }
 
 // after - before for every counter in either; a missing counter counts as 0.

@@ -11,6 +11,14 @@ local ts = ffi.new("lattice_timespec")
 
 local M = {}
 
+-- wrk's setup(thread) for both scripts: numbers the threads (their global `tid`, from 0) and keeps
+-- them in M.threads for done().
+M.threads = {}
+function M.setup(thread)
+  thread:set("tid", #M.threads)
+  table.insert(M.threads, thread)
+end
+
 function M.now_ms()
   ffi.C.clock_gettime(1, ts) -- CLOCK_MONOTONIC
   return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6

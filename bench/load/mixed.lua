@@ -21,11 +21,8 @@
 local dir = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local lib = dofile(dir .. "common.lua")
 
-local threads = {}
-function setup(thread)
-  thread:set("tid", #threads)
-  table.insert(threads, thread)
-end
+local threads = lib.threads
+setup = lib.setup
 
 local config, mine, slots
 local reaction_req, comment_req, read_req

@@ -5,11 +5,8 @@
 local dir = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local lib = dofile(dir .. "common.lua")
 
-local threads = {}
-function setup(thread)
-  thread:set("tid", #threads)
-  table.insert(threads, thread)
-end
+local threads = lib.threads
+setup = lib.setup
 
 function init(args)
   local config = dofile(args[1])
