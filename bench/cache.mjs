@@ -7,7 +7,7 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { World } from "../tests/support/world.mjs";
 import { generateCatalog } from "./lib/catalog.mjs";
-import { engineInfo, parseOptions } from "./lib/cli.mjs";
+import { elapsedS, engineInfo, log, parseOptions, progress } from "./lib/cli.mjs";
 import { makeClient } from "./lib/client.mjs";
 import { loadPrices } from "./lib/cost.mjs";
 import { loadCatalog, renderSeedSql } from "./lib/load.mjs";
@@ -47,36 +47,10 @@ function parse() {
   return { ...values, tenants: int("tenants", 1), posts: int("posts", 1), views: int("views", 1), seed: int("seed", 0) };
 }
 
-const t0 = performance.now();
-const log = (msg) => process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${msg}\n`);
-
-
-const clock = (s) => (s >= 60 ? `${Math.floor(s / 60)}m${String(Math.floor(s % 60)).padStart(2, "0")}s` : `${Math.round(s)}s`);
-
-// Progress of a phase with an ETA: one overwritten line a second on a terminal, else a line
-// every 15 seconds.
-function progress(label, total) {
-  const tty = process.stderr.isTTY;
-  const every = tty ? 1000 : 15000;
-  const started = performance.now();
-  let last = started;
-  return (done) => {
-    const now = performance.now();
-    if (done < total && now - last < every) return;
-    last = now;
-    const elapsed = (now - started) / 1000;
-    const rate = done / Math.max(0.001, elapsed);
-    const text = `${label} ${done}/${total}, ${rate.toFixed(0)} req/s, ` +
-      (done < total ? `ETA ${clock((total - done) / rate)}` : `done in ${clock(elapsed)}`);
-    if (tty) process.stderr.write(`\r\x1b[K[${((now - t0) / 1000).toFixed(1).padStart(6)}s] ${text}${done === total ? "\n" : ""}`);
-    else log(text);
-  };
-}
-
 // Runs `ops` as one phase against one world, one request at a time (so latencies are not
 // inflated by the other world: on 2 cores, running both at once saved only ~10% of the time).
 async function runPhase(run, name, ops) {
-  const tick = progress(`[${run.name}] ${name}`, ops.length);
+  const tick = progress(`[${run.name}] ${name}`, ops.length, { rate: "req/s" });
   await run.beginPhase(name);
   for (let i = 0; i < ops.length; i++) {
     await run.execute(ops[i]);
@@ -131,7 +105,7 @@ async function main() {
       warmup_views: warmup.length, client: opts.client };
 
     console.log(renderReport({ cached, naive, met, params, prices }));
-    const record = buildRecord({ cached, naive, met, params, prices, engine: engineInfo(ROOT), runtimeS: (performance.now() - t0) / 1000 });
+    const record = buildRecord({ cached, naive, met, params, prices, engine: engineInfo(ROOT), runtimeS: elapsedS() });
     mkdirSync(dirname(opts.out), { recursive: true });
     writeFileSync(opts.out, JSON.stringify(record, null, 2) + "\n");
     log(`wrote ${relative(process.cwd(), opts.out) || opts.out}`);

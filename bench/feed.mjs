@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { World } from "../tests/support/world.mjs";
 import { generatePlan } from "./feed/plan.mjs";
 import { buildRecord, checkTargets, renderReport } from "./feed/report.mjs";
-import { engineInfo, parseOptions } from "./lib/cli.mjs";
+import { elapsedS, engineInfo, log, parseOptions, progress, sleep } from "./lib/cli.mjs";
 import { makeClient } from "./lib/client.mjs";
 import { loadCatalog, renderSeedSql } from "./lib/load.mjs";
 import { Rng } from "./lib/prng.mjs";
@@ -61,29 +61,7 @@ function parse() {
   return o;
 }
 
-const t0 = performance.now();
-const log = (msg) => process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${msg}\n`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const round = (x, d = 2) => (x == null ? null : Math.round(x * 10 ** d) / 10 ** d);
-const clock = (s) => (s >= 60 ? `${Math.floor(s / 60)}m${String(Math.floor(s % 60)).padStart(2, "0")}s` : `${Math.round(s)}s`);
-
-// Progress with an ETA: an overwritten line a second on a terminal, else a line every 15 s.
-function progress(label, total) {
-  const tty = process.stderr.isTTY;
-  const every = tty ? 1000 : 15000;
-  const started = performance.now();
-  let last = started;
-  return (done) => {
-    const now = performance.now();
-    if (done < total && now - last < every) return;
-    last = now;
-    const elapsed = (now - started) / 1000;
-    const rate = done / Math.max(0.001, elapsed);
-    const text = `${label} ${done}/${total}, ` + (done < total ? `ETA ${clock((total - done) / Math.max(rate, 1e-9))}` : `done in ${clock(elapsed)}`);
-    if (tty) process.stderr.write(`\r\x1b[K[${((now - t0) / 1000).toFixed(1).padStart(6)}s] ${text}${done === total ? "\n" : ""}`);
-    else log(text);
-  };
-}
 
 // Runs fn(item, client) over items with one worker per client; resolves when all are done.
 async function pool(items, clients, fn, tick) {
@@ -415,7 +393,7 @@ async function main() {
     started = performance.now();
     const publishes = opts.publishes ? await fanOut(world, plan, opts.seed) : [];
     timings.fanout_s = round((performance.now() - started) / 1000, 1);
-    timings.total_s = round((performance.now() - t0) / 1000, 1);
+    timings.total_s = round(elapsedS(), 1);
     load.end = loadavg().map((x) => round(x));
 
     const params = { readers: opts.readers, posts: opts.posts, tenants: opts.tenants, publishes: opts.publishes, seed: opts.seed,

@@ -13,7 +13,7 @@ import { loadavg, tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { engineInfo, parseOptions } from "./lib/cli.mjs";
+import { elapsedS, engineInfo, log, parseOptions, sleep } from "./lib/cli.mjs";
 import { counterDelta, d1Queries, summarize } from "./lib/stats.mjs";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -73,9 +73,6 @@ function parse() {
   return o;
 }
 
-const t0 = performance.now();
-const log = (msg) => process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${msg}\n`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const round = (x, d = 2) => (x == null ? null : Math.round(x * 10 ** d) / 10 ** d);
 const fmt = (x, d = 1) => (x == null ? "n/a" : typeof x === "number" ? x.toFixed(d) : String(x));
 const int = (x) => (x == null ? "n/a" : Math.round(x).toLocaleString("en-US"));
@@ -643,7 +640,7 @@ async function main() {
       signups_s: signups.seconds,
       cached,
       mixed,
-      wall_s: round((performance.now() - t0) / 1000, 1),
+      wall_s: round(elapsedS(), 1),
     };
     console.log(renderReport(result));
     mkdirSync(dirname(opts.out), { recursive: true });
