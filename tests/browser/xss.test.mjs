@@ -14,7 +14,7 @@
 // iframe/object/embed/base/meta refresh.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { CHROMIUM, launchBrowser } from "../support/browser.mjs";
+import { CHROMIUM, launchBrowser, newDevice } from "../support/browser.mjs";
 import { MARKDOWN, NAMES, TAGS, TEXT } from "../support/xss-payloads.mjs";
 import { World } from "../support/world.mjs";
 
@@ -84,27 +84,8 @@ function auditDom(ownScripts) {
   return found;
 }
 
-// A browser profile; `bypassCSP` switches the page's CSP off (the sanitiser alone must hold).
-async function profile(mode) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, bypassCSP: mode === "nocsp" });
-  await context.addInitScript(initScript);
-  const problems = [];
-  const dialogs = [];
-  context.on("page", (page) => {
-    page.on("console", (msg) => {
-      if (msg.type() !== "error") return;
-      const text = msg.text();
-      if (!EXPECTED_CONSOLE.some((re) => re.test(text))) problems.push(`console: ${text}`);
-    });
-    page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
-    page.on("dialog", async (d) => {
-      dialogs.push(`${d.type()}: ${d.message()}`);
-      await d.dismiss().catch(() => {});
-    });
-  });
-  const page = await context.newPage();
-  return { context, page, problems, dialogs };
-}
+// A browser profile; with mode "nocsp" the page's CSP is off (the sanitiser alone must hold).
+const profile = (mode) => newDevice(browser, { bypassCSP: mode === "nocsp", initScript, allow: EXPECTED_CONSOLE });
 
 // Checks the page now: no payload ran, no dialog opened, nothing left armed in the DOM.
 async function check(device, mode, label) {

@@ -33,9 +33,13 @@ export async function tenantOrigin(world, subdomain) {
 // A browser profile of its own (its own localStorage, hence its own deviceId): one "device".
 // `problems` collects console errors and uncaught page errors from every page it opens, except
 // messages matching `allow` (e.g. the network error Chromium logs for an expected 409).
-export async function newDevice(browser, { viewport = { width: 1280, height: 800 }, allow = [] } = {}) {
-  const context = await browser.newContext({ viewport });
+// `dialogs` records every alert/confirm/prompt, each dismissed (as Playwright does anyway when
+// nobody listens). `bypassCSP` switches pages' CSP off; `initScript` runs before any page script.
+export async function newDevice(browser, { viewport = { width: 1280, height: 800 }, allow = [], bypassCSP = false, initScript = null } = {}) {
+  const context = await browser.newContext({ viewport, bypassCSP });
+  if (initScript) await context.addInitScript(initScript);
   const problems = [];
+  const dialogs = [];
   context.on("page", (page) => {
     page.on("console", (msg) => {
       if (msg.type() !== "error") return;
@@ -43,9 +47,13 @@ export async function newDevice(browser, { viewport = { width: 1280, height: 800
       if (!allow.some((re) => re.test(text))) problems.push(`console: ${text}`);
     });
     page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+    page.on("dialog", async (d) => {
+      dialogs.push(`${d.type()}: ${d.message()}`);
+      await d.dismiss().catch(() => {});
+    });
   });
   const page = await context.newPage();
-  return { context, page, problems };
+  return { context, page, problems, dialogs };
 }
 
 // Waits until `fn` (run in node) returns a truthy value; returns it. For server-side state.
