@@ -148,7 +148,7 @@ test("following by name: an unknown blog is a clear error; a known one adds its 
   await page.click("#follow-submit");
   await textMatches(page, "#following", /Notes from the Workbench/);
   await textMatches(page, "#following", /alpha blog/);
-  assert.equal(await page.inputValue("#follow-name"), "");
+  await eventually(async () => (await page.inputValue("#follow-name")) === "", { what: "the follow field cleared" });
   assert.equal(await page.textContent("#follow-error"), "");
   const follows = await w.rows("SELECT t.subdomain FROM follows f JOIN tenants t ON t.id = f.tenant_id ORDER BY t.subdomain");
   assert.deepEqual(follows.map((r) => r.subdomain), ["alpha", "demo"]);

@@ -348,15 +348,12 @@ async function loadDirectory() {
   renderBlogs();
 }
 
-async function follow(subdomain, button) {
+// Resolves once the follow is stored (onStored runs then), after the lists and feed are reloaded.
+async function follow(subdomain, button, onStored = () => {}) {
   el.followError.textContent = "";
   if (button) button.disabled = true;
   try {
     await api("PUT", `/api/meadow/following/${encodeURIComponent(subdomain)}`);
-    await loadFollowing();
-    resetFeed();
-    await loadPage();
-    return true;
   } catch (err) {
     el.followError.textContent =
       err.code === "tenant.not_found" ? `There is no blog called “${subdomain}”.` : err.message;
@@ -364,6 +361,11 @@ async function follow(subdomain, button) {
   } finally {
     if (button) button.disabled = false;
   }
+  onStored();
+  await loadFollowing();
+  resetFeed();
+  await loadPage();
+  return true;
 }
 
 async function unfollow(blog, button) {
@@ -387,7 +389,7 @@ el.followForm.addEventListener("submit", async (e) => {
     return;
   }
   el.followName.removeAttribute("aria-invalid");
-  if (await follow(name, el.followSubmit)) el.followName.value = "";
+  await follow(name, el.followSubmit, () => (el.followName.value = ""));
 });
 
 // ---------------------------------------------------------------------------------------------
