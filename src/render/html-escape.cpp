@@ -71,32 +71,7 @@ bool isUnicodeSeparator(char32_t cp) {
 
 }  // namespace
 
-void appendEscapedHtml(std::string& out, std::string_view text) {
-  // Runs of bytes that need no escaping are copied whole; the table keeps the scan branch-light
-  // (this is the renderer's hottest loop after md4c's own parsing).
-  static constexpr auto kNeedsEscape = [] {
-    std::array<bool, 256> table{};
-    for (unsigned char c : {'&', '<', '>', '"', '\''}) table[c] = true;
-    return table;
-  }();
-  const char* data = text.data();
-  const size_t size = text.size();
-  size_t start = 0;
-  size_t i = 0;
-  for (;;) {
-    while (i < size && !kNeedsEscape[static_cast<unsigned char>(data[i])]) ++i;
-    out.append(data + start, i - start);
-    if (i == size) return;
-    switch (data[i]) {
-      case '&': out.append("&amp;"); break;
-      case '<': out.append("&lt;"); break;
-      case '>': out.append("&gt;"); break;
-      case '"': out.append("&quot;"); break;
-      default: out.append("&#39;"); break;
-    }
-    start = ++i;
-  }
-}
+void appendEscapedHtml(std::string& out, std::string_view text) { detail::appendEscapedHtml(out, text); }
 
 std::string escapeHtml(std::string_view text) {
   std::string out;

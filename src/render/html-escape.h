@@ -6,9 +6,12 @@
 
 #pragma once
 
+#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "render/html-buffer.h"
 
 namespace lattice::render {
 
@@ -19,6 +22,9 @@ namespace lattice::render {
 // URL (use appendEscapedUrl() from url-safety.h for href/src). All other bytes are copied
 // unchanged; no UTF-8 validation is done here (see appendValidUtf8()).
 void appendEscapedHtml(std::string& out, std::string_view text);
+// The same into the markdown renderer's buffer, inline: the renderer's hottest loop after md4c's
+// own parsing, compiled with it (CMakeLists.txt: LATTICE_SPEED_SOURCES).
+inline void appendEscapedHtml(HtmlBuffer& out, std::string_view text);
 
 // Returns appendEscapedHtml() applied to `text` as a new string.
 std::string escapeHtml(std::string_view text);
@@ -55,5 +61,39 @@ std::optional<size_t> printableCodePoints(std::string_view text, std::string_vie
 // The result never contains ASCII whitespace, quotes, '<', '>' or '&', but callers still
 // attribute-escape it. Uniqueness within a document is the caller's job (see markdown.h).
 std::string slugifyHeading(std::string_view text);
+
+namespace detail {
+
+inline constexpr auto kNeedsEscape = [] {
+  std::array<bool, 256> table{};
+  for (unsigned char c : {'&', '<', '>', '"', '\''}) table[c] = true;
+  return table;
+}();
+
+// Runs of bytes that need no escaping are copied whole; the table keeps the scan branch-light.
+template <typename Out>
+inline void appendEscapedHtml(Out& out, std::string_view text) {
+  const char* data = text.data();
+  const size_t size = text.size();
+  size_t start = 0;
+  size_t i = 0;
+  for (;;) {
+    while (i < size && !kNeedsEscape[static_cast<unsigned char>(data[i])]) ++i;
+    out.append(data + start, i - start);
+    if (i == size) return;
+    switch (data[i]) {
+      case '&': out.append("&amp;"); break;
+      case '<': out.append("&lt;"); break;
+      case '>': out.append("&gt;"); break;
+      case '"': out.append("&quot;"); break;
+      default: out.append("&#39;"); break;
+    }
+    start = ++i;
+  }
+}
+
+}  // namespace detail
+
+inline void appendEscapedHtml(HtmlBuffer& out, std::string_view text) { detail::appendEscapedHtml(out, text); }
 
 }  // namespace lattice::render

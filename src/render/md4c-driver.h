@@ -29,14 +29,16 @@ class SpanStack {
   // A block begins: spans opened from now on belong to it.
   void enterBlock() { bases_.push_back(open_.size()); }
   // A block ends: appends the closing tags of the spans still open in it.
-  void leaveBlock(std::string& out) {
+  template <typename Out>
+  void leaveBlock(Out& out) {
     closeDownTo(bases_.empty() ? 0 : bases_.back(), out);
     if (!bases_.empty()) bases_.pop_back();
   }
   // A span was entered; `closeTag` (a literal, "" when no element was emitted) ends it.
   void open(MD_SPANTYPE type, std::string_view closeTag) { open_.push_back(Span{type, closeTag}); }
   // md4c left a span of `type`: closes the innermost open one, if any (a stray leave is ignored).
-  void close(MD_SPANTYPE type, std::string& out) {
+  template <typename Out>
+  void close(MD_SPANTYPE type, Out& out) {
     const size_t base = bases_.empty() ? 0 : bases_.back();
     for (size_t i = open_.size(); i > base; --i) {
       if (open_[i - 1].type == type) {
@@ -51,7 +53,8 @@ class SpanStack {
     MD_SPANTYPE type;
     std::string_view closeTag;
   };
-  void closeDownTo(size_t size, std::string& out) {
+  template <typename Out>
+  void closeDownTo(size_t size, Out& out) {
     while (open_.size() > size) {
       out.append(open_.back().closeTag);
       open_.pop_back();

@@ -137,16 +137,20 @@ std::string decodeEntities(std::string_view text) {
 void appendEscapedUrl(std::string& out, std::string_view url) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   static constexpr std::string_view kKept = "-_.+!*(),%#@?=;:/$";
-  for (char c : url) {
-    if (isAsciiAlnum(c) || kKept.find(c) != std::string_view::npos) {
-      out.push_back(c);
-    } else if (c == '&') {
+  auto kept = [](char c) { return isAsciiAlnum(c) || kKept.find(c) != std::string_view::npos; };
+  size_t i = 0;
+  while (i < url.size()) {
+    // Runs of kept bytes are appended whole: fewer string calls, which are slow under wasm.
+    const size_t start = i;
+    while (i < url.size() && kept(url[i])) ++i;
+    out.append(url.data() + start, i - start);
+    if (i == url.size()) return;
+    const auto byte = static_cast<unsigned char>(url[i++]);
+    if (byte == '&') {
       out.append("&amp;");
     } else {
-      unsigned char byte = static_cast<unsigned char>(c);
-      out.push_back('%');
-      out.push_back(kHex[byte >> 4]);
-      out.push_back(kHex[byte & 0xF]);
+      const char escaped[3] = {'%', kHex[byte >> 4], kHex[byte & 0xF]};
+      out.append(escaped, 3);
     }
   }
 }
