@@ -18,7 +18,7 @@ const OUT_DIR = join(ROOT, "build/bench/render");
 const NATIVE = join(ROOT, "build/bench/lattice_bench_render");
 const require = createRequire(import.meta.url);
 const TARGETS = { vs_marked: 3, vs_markdown_it: 2.5 };
-const RENDERERS = ["lattice", "lattice-json", "marked", "markdown-it"];
+const RENDERERS = ["lattice", "lattice-embind", "lattice-json", "marked", "markdown-it"];
 const CLOCK_TICKS = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
 
 const USAGE = `usage: scripts/bench-render [options]      (or: node bench/render.mjs [options])
@@ -209,11 +209,13 @@ async function main() {
       marked_mbps: round(mbps.marked),
       markdown_it_mbps: round(mbps["markdown-it"]),
       native_mbps: native ? round(native.native_mbps) : null,
+      lattice_embind_mbps: round(mbps["lattice-embind"]),
       lattice_json_mbps: round(mbps["lattice-json"]),
       md4c_html_native_mbps: native ? round(native.md4c_html_native_mbps) : null,
       ratios: {
         lattice_vs_marked: round(mbps.lattice / mbps.marked),
         lattice_vs_markdown_it: round(mbps.lattice / mbps["markdown-it"]),
+        lattice_embind_vs_marked: round(mbps["lattice-embind"] / mbps.marked),
         lattice_json_vs_marked: round(mbps["lattice-json"] / mbps.marked),
         lattice_json_vs_markdown_it: round(mbps["lattice-json"] / mbps["markdown-it"]),
         wasm_vs_native: native ? round(mbps.lattice / native.native_mbps, 3) : null,
@@ -294,6 +296,7 @@ function report(r) {
   console.log("");
   row("renderer (inside workerd)", "MB/s", "(CPU time)");
   row("lattice (renderMarkdownHtml)", r.lattice_mbps.toFixed(1), `${r.ratios.lattice_vs_marked}x marked, ${r.ratios.lattice_vs_markdown_it}x markdown-it`);
+  row("lattice (embind strings)", r.lattice_embind_mbps.toFixed(1), `${r.ratios.lattice_embind_vs_marked}x marked`);
   row("lattice (renderMarkdown + JSON)", r.lattice_json_mbps.toFixed(1), `${r.ratios.lattice_json_vs_marked}x marked, ${r.ratios.lattice_json_vs_markdown_it}x markdown-it`);
   row(`marked ${r.versions.marked}`, r.marked_mbps.toFixed(1));
   row(`markdown-it ${r.versions["markdown-it"]}`, r.markdown_it_mbps.toFixed(1));

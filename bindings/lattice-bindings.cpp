@@ -1,6 +1,8 @@
 // embind registration only: the JS shim sees an Engine that takes and returns JSON strings (one
-// coarse call per step, no per-field `val` traffic). No policy here. This is all the Worker's wasm
-// exports; tooling (seed, benchmarks) has its own module, bindings/tools-bindings.cpp.
+// coarse call per step, no per-field `val` traffic), which cross the boundary as UTF-8 in wasm
+// memory (utf8-boundary.h; worker-shim/engine.mjs wraps each call in Module.utf8Call). No policy
+// here. This is all the Worker's wasm exports; tooling (seed, benchmarks) has its own module,
+// bindings/tools-bindings.cpp.
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
 
@@ -11,12 +13,15 @@
 #include "app/engine.h"
 #include "core/json.h"
 #include "durable/sql.h"
+#include "utf8-boundary.h"
 
 namespace {
 
 using lattice::Json;
+using lattice::bindings::utf8Input;
+using lattice::bindings::utf8Result;
 
-Json parseOrNull(const std::string& s) {
+Json parseOrNull(std::string_view s) {
   auto j = lattice::parseJson(s);
   return j ? *j : Json(nullptr);
 }
@@ -46,17 +51,18 @@ class EngineHandle {
  public:
   explicit EngineHandle(const std::string& varsJson)
       : engine_(lattice::Config::fromVars(parseOrNull(varsJson))) {}
-  std::string begin(const std::string& envelopeJson) {
-    return lattice::dumpJson(engine_.begin(parseOrNull(envelopeJson)));
+  // Each takes its JSON as (address, size) and returns the address of the answer's Utf8View.
+  uintptr_t begin(uintptr_t envelope, uint32_t size) {
+    return utf8Result(lattice::dumpJson(engine_.begin(parseOrNull(utf8Input(envelope, size)))));
   }
-  std::string beginObject(const std::string& envelopeJson, emscripten::val sqlExec) {
-    return lattice::dumpJson(engine_.beginObject(parseOrNull(envelopeJson), std::make_unique<JsSql>(std::move(sqlExec))));
+  uintptr_t beginObject(uintptr_t envelope, uint32_t size, emscripten::val sqlExec) {
+    auto sql = std::make_unique<JsSql>(std::move(sqlExec));
+    return utf8Result(lattice::dumpJson(engine_.beginObject(parseOrNull(utf8Input(envelope, size)), std::move(sql))));
   }
-  std::string resume(double id, const std::string& resultJson) {
-    return lattice::dumpJson(engine_.resume(static_cast<long long>(id), parseOrNull(resultJson)));
+  uintptr_t resume(double id, uintptr_t result, uint32_t size) {
+    return utf8Result(lattice::dumpJson(engine_.resume(static_cast<long long>(id), parseOrNull(utf8Input(result, size)))));
   }
   void cancel(double id) { engine_.cancel(static_cast<long long>(id)); }
-  double activeCount() const { return static_cast<double>(engine_.activeCount()); }
 
  private:
   lattice::Engine engine_;
@@ -70,6 +76,5 @@ EMSCRIPTEN_BINDINGS(lattice) {
       .function("begin", &EngineHandle::begin)
       .function("beginObject", &EngineHandle::beginObject)
       .function("resume", &EngineHandle::resume)
-      .function("cancel", &EngineHandle::cancel)
-      .function("activeCount", &EngineHandle::activeCount);
+      .function("cancel", &EngineHandle::cancel);
 }

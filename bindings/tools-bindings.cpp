@@ -3,6 +3,7 @@
 // budget, scripts/lib/size-budget.sh). Seed SQL for scripts/dev and the benchmarks' catalogs, the
 // markdown renderer for scripts/bench-render, SHA-256 for tooling. No policy here.
 #include <emscripten/bind.h>
+#include <emscripten/emscripten.h>
 
 #include <string>
 
@@ -10,6 +11,7 @@
 #include "core/json.h"
 #include "core/sha256.h"
 #include "render/markdown.h"
+#include "utf8-boundary.h"
 
 namespace {
 
@@ -24,8 +26,10 @@ std::string renderMarkdownJson(const std::string& markdown) {
 }
 
 // The rendered HTML alone: what a caller that needs no headings or word count pays, with no JSON
-// built in C++ or parsed in JS (scripts/bench-render measures both entry points).
-std::string renderMarkdownHtml(const std::string& markdown) {
+// built in C++ or parsed in JS. Through embind's std::string conversion, and through the UTF-8
+// boundary the Worker's Engine uses (Module.renderMarkdownHtml, tools-bindings.js):
+// scripts/bench-render measures both.
+std::string renderMarkdownHtmlEmbind(const std::string& markdown) {
   return lattice::render::renderMarkdown(markdown).html;
 }
 
@@ -38,9 +42,14 @@ std::string buildSeedSqlJson(const std::string& tenantsJson, const std::string& 
 
 }  // namespace
 
+extern "C" EMSCRIPTEN_KEEPALIVE uintptr_t lattice_render_markdown_html(uintptr_t markdown, uint32_t size) {
+  using namespace lattice::bindings;
+  return utf8Result(lattice::render::renderMarkdown(utf8Input(markdown, size)).html);
+}
+
 EMSCRIPTEN_BINDINGS(lattice_tools) {
   emscripten::function("renderMarkdown", &renderMarkdownJson);
-  emscripten::function("renderMarkdownHtml", &renderMarkdownHtml);
+  emscripten::function("renderMarkdownHtmlEmbind", &renderMarkdownHtmlEmbind);
   emscripten::function("buildSeedSql", &buildSeedSqlJson);
   emscripten::function("sha256Hex", emscripten::optional_override([](const std::string& s) {
                          return lattice::sha256Hex(s);

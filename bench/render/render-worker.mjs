@@ -29,9 +29,12 @@ async function setUp() {
   const marked = new Marked(); // defaults: GFM (tables, strikethrough, task lists, bare-URL autolinks)
   const markdownIt = new MarkdownIt({ linkify: true }); // default preset (tables, strikethrough) + bare URLs
   return {
-    // The HTML string alone: embind converts the string in and out, no JSON.
+    // The HTML string alone, no JSON, through the UTF-8 boundary the Worker's Engine calls use
+    // (bindings/utf8-boundary.h): TextEncoder/TextDecoder over wasm memory.
     lattice: (md) => lattice.renderMarkdownHtml(md),
-    // The tooling entry point: {ok, html, headings, wordCount} as JSON, parsed here.
+    // The same through embind's std::string conversion: what that boundary saves.
+    "lattice-embind": (md) => lattice.renderMarkdownHtmlEmbind(md),
+    // The tooling entry point (embind): {ok, html, headings, wordCount} as JSON, parsed here.
     "lattice-json": (md) => JSON.parse(lattice.renderMarkdown(md)).html,
     marked: (md) => marked.parse(md),
     "markdown-it": (md) => markdownIt.render(md),
