@@ -48,6 +48,13 @@ constexpr auto kMd4cMarkChars = [] {
 
 bool isMd4cMarkChar(char c) { return kMd4cMarkChars[static_cast<unsigned char>(c)]; }
 
+// The bytes permissiveUrlAutolinksAffordable()'s first pass stops at.
+constexpr auto kAutolinkScanChars = [] {
+  std::array<bool, 256> table{};
+  for (unsigned char c : {'\n', ':', '.'}) table[c] = true;
+  return table;
+}();
+
 // TODO(perf): md4c 0.4.8 analyses each bare "http://" / "www." autolink candidate by walking
 // forward over every later unresolved inline mark of the same paragraph, so a paragraph with C
 // candidates and M marks costs O(C * M): one 1 MiB paragraph of "www.a.b " takes ~10 s of CPU
@@ -65,40 +72,46 @@ bool isMd4cMarkChar(char c) { return kMd4cMarkChars[static_cast<unsigned char>(c
 bool permissiveUrlAutolinksAffordable(std::string_view text) {
   // Every candidate takes at least 3 bytes ("://") and every mark 1, so a document of n bytes
   // costs at most n/3 * n: small documents need no scan.
-  // Cheap upper bound first: every candidate and every other mark lies in the document, so the
-  // cost is at most candidates * bytes. Ordinary posts have few bare URLs and stop here; the
-  // exact per-chunk count below is only needed near the budget.
   const uint64_t size = text.size();
-  uint64_t allCandidates = 0;
-  for (size_t p = text.find("://"); p != std::string_view::npos; p = text.find("://", p + 3)) ++allCandidates;
-  for (size_t p = text.find('.', 3); p != std::string_view::npos; p = text.find('.', p + 1)) {
-    if ((text[p - 1] | 0x20) == 'w' && (text[p - 2] | 0x20) == 'w' && (text[p - 3] | 0x20) == 'w') ++allCandidates;
-  }
-  if (allCandidates * size <= kPermissiveAutolinkBudget) return true;
-  // Tighter, still cheap (a memchr per line): a chunk's marks are at most its bytes, so the cost
-  // is at most candidates * the longest chunk. Lines are split on '\n' only, so a chunk may be
-  // overestimated, never under: the bound stays an upper bound.
-  size_t longest = 0;
+  if (size * size / 3 <= kPermissiveAutolinkBudget) return true;
+  // Then a cheap upper bound, in one pass that stops only at '\n', ':' and '.': per chunk, its
+  // candidates times its bytes (a chunk's marks are at most its bytes). Lines are split on '\n'
+  // alone here, so a chunk may be overestimated, never under. Ordinary posts stop here; the
+  // exact count of marks below is only needed near the budget.
+  const char* data = text.data();
+  uint64_t bound = 0;
+  uint64_t chunkCandidates = 0;
   size_t chunkStart = 0;
-  for (size_t lineStart = 0; lineStart < size;) {
-    size_t newline = text.find('\n', lineStart);
-    size_t lineEnd = newline == std::string_view::npos ? size : newline;
-    size_t k = lineStart;
-    while (k < lineEnd && (text[k] == ' ' || text[k] == '\t' || text[k] == '\r')) ++k;
-    if (k == lineEnd) {  // a blank line ends the chunk
-      longest = std::max(longest, lineStart - std::min(chunkStart, lineStart));
-      chunkStart = lineEnd + 1;
+  size_t lineStart = 0;
+  for (size_t i = 0; i < size; ++i) {
+    const auto c = static_cast<unsigned char>(data[i]);
+    if (!kAutolinkScanChars[c]) continue;
+    if (c == ':') {
+      if (i + 2 < size && data[i + 1] == '/' && data[i + 2] == '/') ++chunkCandidates;
+    } else if (c == '.') {
+      if (i >= 3 && (data[i - 1] | 0x20) == 'w' && (data[i - 2] | 0x20) == 'w' && (data[i - 3] | 0x20) == 'w') {
+        ++chunkCandidates;
+      }
+    } else {  // '\n': a blank line ends the chunk
+      size_t k = lineStart;
+      while (k < i && (data[k] == ' ' || data[k] == '\t' || data[k] == '\r')) ++k;
+      if (k == i) {
+        bound += chunkCandidates * (i - chunkStart);
+        chunkCandidates = 0;
+        chunkStart = i + 1;
+      }
+      lineStart = i + 1;
     }
-    lineStart = lineEnd + 1;
   }
-  if (chunkStart < size) longest = std::max<size_t>(longest, size - chunkStart);
-  if (allCandidates * longest <= kPermissiveAutolinkBudget) return true;
+  bound += chunkCandidates * (size - chunkStart);
+  if (bound <= kPermissiveAutolinkBudget) return true;
   uint64_t total = 0;
   uint64_t candidates = 0;
   uint64_t marks = 0;
   bool lineBlank = true;
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
+    if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') continue;  // CRLF: one line end
     if (c == '\n' || c == '\r') {
       if (lineBlank) {
         total += candidates * marks;

@@ -636,6 +636,10 @@ TEST_CASE("render: pathological inputs complete") {
   RenderedMarkdown urls = renderMarkdown(repeat("http://a.example ", kSize));
   REQUIRE(urls.ok);
   CHECK(urls.html.find("<a ") == std::string::npos);
+  // One paragraph of CRLF lines is one chunk too (the guard once took each CRLF for a blank line).
+  RenderedMarkdown crlf = renderMarkdown(repeat("www.a.example x\r\n", kSize));
+  REQUIRE(crlf.ok);
+  CHECK(crlf.html.find("<a ") == std::string::npos);
   // ... while the same links spread over ordinary paragraphs are still linked.
   RenderedMarkdown spread = renderMarkdown(repeat("www.a.example http://b.example\n\n", 64 * 1024));
   REQUIRE(spread.ok);
