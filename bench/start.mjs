@@ -17,6 +17,7 @@ import { performance } from "node:perf_hooks";
 import { gzipSync } from "node:zlib";
 import { Miniflare } from "miniflare";
 import { ROOT, World } from "../tests/support/world.mjs";
+import { withStrings } from "../worker-shim/engine-strings.mjs";
 
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith("--") ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
@@ -57,7 +58,7 @@ for (let i = 0; i < RUNS; i++) {
     }),
   );
   const vars = JSON.stringify({ BASE_DOMAIN: "localhost" });
-  const [engine, e] = await timed(async () => new module.Engine(vars));
+  const [engine, e] = await timed(async () => withStrings(module, new module.Engine(vars)));
   const [first, step] = await timed(async () => JSON.parse(e.begin(landing)));
   if (step.response?.status !== 200) throw new Error(`the landing page answered ${JSON.stringify(step).slice(0, 200)}`);
   e.delete();

@@ -2,6 +2,7 @@
 // heap is never reused. Workers cannot compile wasm from bytes: the module is imported.
 import createModule from "../build/wasm/lattice.mjs";
 import wasmModule from "../build/wasm/lattice.wasm";
+import { withStrings } from "./engine-strings.mjs";
 
 let instance = null; // { module, engine, varsKey }
 
@@ -40,19 +41,6 @@ export async function getEngine(env) {
     instance.varsKey = key;
   }
   return instance.engine;
-}
-
-// The Engine's JSON goes in and out as UTF-8 in wasm memory (bindings/utf8-boundary.h): each
-// method takes (address, size) and answers the address of its result, which utf8Call decodes.
-function withStrings(module, engine) {
-  const call = module.utf8Call;
-  return {
-    begin: (envelope) => call((at, size) => engine.begin(at, size), envelope),
-    beginObject: (envelope, sqlExec) => call((at, size) => engine.beginObject(at, size, sqlExec), envelope),
-    resume: (id, result) => call((at, size) => engine.resume(id, at, size), result),
-    cancel: (id) => engine.cancel(id),
-    delete: () => engine.delete(),
-  };
 }
 
 // After a WebAssembly.RuntimeError the heap may be corrupt: drop everything and start afresh.
