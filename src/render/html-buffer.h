@@ -26,16 +26,6 @@ class HtmlBuffer {
   }
   // A call: tags and entities, from many call sites (inlined, they cost ~1 KB gzip of wasm).
   [[gnu::noinline]] HtmlBuffer& append(std::string_view text) { return append(text.data(), text.size()); }
-  HtmlBuffer& append(size_t count, char c) {
-    if (count > capacity_ - size_) grow(count);
-    std::memset(data_ + size_, c, count);
-    size_ += count;
-    return *this;
-  }
-  void push_back(char c) {
-    if (size_ == capacity_) grow(1);
-    data_[size_++] = c;
-  }
   // Inserts `text` at byte `at` (<= size()), moving what follows.
   void insert(size_t at, std::string_view text) {
     if (text.size() > capacity_ - size_) grow(text.size());

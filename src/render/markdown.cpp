@@ -438,7 +438,7 @@ class HtmlRenderer {
     open.append(">");
     // Only the heading's own content follows headingStart_, so this moves little.
     html_.insert(headingStart_, open);
-    html_.append("</h").append(1, digit).append(">\n");
+    html_.append("</h").append(std::string_view(&digit, 1)).append(">\n");
 
     result_.headings.push_back(Heading{static_cast<int>(level), std::move(id), std::move(text)});
   }
