@@ -48,6 +48,14 @@ constexpr auto kMd4cMarkChars = [] {
 
 bool isMd4cMarkChar(char c) { return kMd4cMarkChars[static_cast<unsigned char>(c)]; }
 
+// Whether text[i] is where md4c would try a bare-URL autolink: the ':' of "://" or the '.' of
+// "www." (any case).
+bool isAutolinkCandidateAt(std::string_view text, size_t i) {
+  if (text[i] == ':') return text.substr(i + 1, 2) == "//";
+  return text[i] == '.' && i >= 3 && (text[i - 1] | 0x20) == 'w' && (text[i - 2] | 0x20) == 'w' &&
+         (text[i - 3] | 0x20) == 'w';
+}
+
 // The bytes permissiveUrlAutolinksAffordable()'s first pass stops at.
 constexpr auto kAutolinkScanChars = [] {
   std::array<bool, 256> table{};
@@ -86,13 +94,9 @@ bool permissiveUrlAutolinksAffordable(std::string_view text) {
   for (size_t i = 0; i < size; ++i) {
     const auto c = static_cast<unsigned char>(data[i]);
     if (!kAutolinkScanChars[c]) continue;
-    if (c == ':') {
-      if (i + 2 < size && data[i + 1] == '/' && data[i + 2] == '/') ++chunkCandidates;
-    } else if (c == '.') {
-      if (i >= 3 && (data[i - 1] | 0x20) == 'w' && (data[i - 2] | 0x20) == 'w' && (data[i - 3] | 0x20) == 'w') {
-        ++chunkCandidates;
-      }
-    } else {  // '\n': a blank line ends the chunk
+    if (c != '\n') {
+      chunkCandidates += isAutolinkCandidateAt(text, i);
+    } else {  // a blank line ends the chunk
       size_t k = lineStart;
       while (k < i && (data[k] == ' ' || data[k] == '\t' || data[k] == '\r')) ++k;
       if (k == i) {
@@ -124,11 +128,7 @@ bool permissiveUrlAutolinksAffordable(std::string_view text) {
     if (c != ' ' && c != '\t') lineBlank = false;
     if (!isMd4cMarkChar(c)) continue;
     ++marks;
-    if (c == ':' && text.substr(i + 1, 2) == "//") ++candidates;
-    if (c == '.' && i >= 3 && (text[i - 1] | 0x20) == 'w' && (text[i - 2] | 0x20) == 'w' &&
-        (text[i - 3] | 0x20) == 'w') {
-      ++candidates;
-    }
+    candidates += isAutolinkCandidateAt(text, i);
     if (total + candidates * marks > kPermissiveAutolinkBudget) return false;
   }
   return total + candidates * marks <= kPermissiveAutolinkBudget;
